@@ -1,0 +1,53 @@
+"""The typer application, exit codes and the output helpers every command shares."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+import typer
+
+from pinner.report import FORMATS
+
+EXIT_OK = 0
+EXIT_CHANGES = 1  # files changed (or would), violations, drift
+EXIT_ERROR = 2  # pinner could not do its job
+
+app = typer.Typer(
+    name="pinner",
+    help="Pin every container image in Kubernetes manifests to an immutable digest.",
+    add_completion=False,
+    no_args_is_help=True,
+    # Locals in a traceback could hold credentials: never show them.
+    pretty_exceptions_show_locals=False,
+)
+
+
+def fail_usage(message: str) -> typer.Exit:
+    err(f"pinner: {message}")
+    return typer.Exit(EXIT_ERROR)
+
+
+def check_format(output_format: str) -> None:
+    if output_format not in FORMATS:
+        raise fail_usage(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}.")
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text if text.endswith("\n") else f"{text}\n")
+    sys.stderr.flush()
+
+
+def out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def print_errors(messages: Iterable[str]) -> None:
+    for message in messages:
+        err(f"error: {message}")
+
+
+def print_notices(messages: Iterable[str]) -> None:
+    for message in messages:
+        err(f"notice: {message}")

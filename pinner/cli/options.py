@@ -1,0 +1,90 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+# typer reads these annotations at run time, so they must stay real typing objects.
+Paths = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Argument(
+        metavar="[PATH]...",
+        help="Files or folders (searched for *.yaml, *.yml, *.json); '-' reads standard input. "
+        "Default: the current folder.",
+        show_default=False,
+    ),
+]
+Exempt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--exempt",
+        metavar="PATTERN",
+        help="Leave this image alone: an exact image, or a prefix when it ends in '*'. Repeatable.",
+        show_default=False,
+    ),
+]
+Exclude = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--exclude",
+        metavar="GLOB",
+        help="Skip files matching this glob. Repeatable.",
+        show_default=False,
+    ),
+]
+Format = Annotated[
+    str,
+    typer.Option("--format", metavar="text|json|github", help="Output format."),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print only errors: no summary, no notices.")
+]
+Platform = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="Pin this platform's manifest instead of the multi-arch index.",
+        show_default=False,
+    ),
+]
+DigestFiles = Annotated[
+    Optional[list[Path]],  # noqa: UP045
+    typer.Option(
+        "--digests",
+        metavar="FILE",
+        help="Known digests: REFERENCE@sha256:... lines, or `gcloud builds describe "
+        "--format=json` output. Repeatable.",
+        show_default=False,
+    ),
+]
+InsecureRegistries = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--insecure-registry",
+        metavar="HOST[:PORT]",
+        help="Allow plain http to this registry. Repeatable.",
+        show_default=False,
+    ),
+]
+Mirrors = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--mirror",
+        metavar="REGISTRY=HOST[:PORT]",
+        help="Resolve REGISTRY's images through a mirror; names are written as they were.",
+        show_default=False,
+    ),
+]
+GcloudHosts = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--gcloud-host",
+        metavar="HOST",
+        help="Use `gcloud auth print-access-token` credentials for this registry too. Repeatable.",
+        show_default=False,
+    ),
+]

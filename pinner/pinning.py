@@ -1,0 +1,150 @@
+"""Decide what to pin and compute each file's new text: the substitute phase.
+
+Pure logic: the digests come in from digest files or the resolver, the new text goes out to the
+writer. A file is rewritten only when every image it needs pinned has a digest and can be spliced
+exactly; otherwise it is left as it was and the reasons are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pinner.errors import ManifestError, PinnerError
+from pinner.finder import ImageSite
+from pinner.policy import is_exempt, is_pinned
+from pinner.reference import Reference
+from pinner.rewrite import Edit, apply_edits
+from pinner.scan import FileScan
+
+MatchKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class PinOptions:
+    keep_tag: bool = False
+    exempt: tuple[str, ...] = ()
+    # Re-resolve `name:tag@digest` references and move the digest when the tag has moved.
+    update: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    site: ImageSite
+    old: str
+    new: str
+
+
+@dataclass
+class Tally:
+    """The figures of the summary line."""
+
+    files: int = 0
+    references: int = 0
+    pinned: int = 0
+    already_pinned: int = 0
+    exempt: int = 0
+    failed: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in ("files", "references", "pinned", "already_pinned", "exempt", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class FilePlan:
+    scan: FileScan
+    changes: list[Change] = field(default_factory=list)
+    new_text: str | None = None  # None when the file stays as it is
+    errors: list[PinnerError] = field(default_factory=list)
+    # References with no digest: the caller reports each once, with every place that uses it.
+    unresolved: set[MatchKey] = field(default_factory=set)
+    tally: Tally = field(default_factory=Tally)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.unresolved)
+
+
+def needs_digest(site: ImageSite, reference: Reference, options: PinOptions) -> bool:
+    if is_exempt(site.image, options.exempt):
+        return False
+    if options.update:
+        return reference.tag is not None and reference.digest is not None
+    return not is_pinned(site.image)
+
+
+def wanted_references(scans: Iterable[FileScan], options: PinOptions) -> dict[MatchKey, Reference]:
+    """The distinct references that need a digest, deduplicated by what they name."""
+    wanted: dict[MatchKey, Reference] = {}
+    for scan in scans:
+        for index, site in enumerate(scan.sites):
+            reference = scan.references[index]
+            if needs_digest(site, reference, options):
+                wanted.setdefault(reference.match_key, reference)
+    return wanted
+
+
+def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptions) -> FilePlan:
+    plan = FilePlan(scan)
+    plan.tally.files = 1
+    if scan.error is not None or scan.source is None:
+        plan.errors.append(scan.error or ManifestError(f"{scan.display}: could not be read."))
+        return plan
+    edits: list[Edit] = []
+    for index, site in enumerate(scan.sites):
+        reference = scan.references[index]
+        plan.tally.references += 1
+        if is_exempt(site.image, options.exempt):
+            plan.tally.exempt += 1
+            continue
+        if not needs_digest(site, reference, options):
+            plan.tally.already_pinned += 1
+            continue
+        key = reference.match_key
+        digest = digests.get(key)
+        if digest is None:
+            plan.tally.failed += 1
+            plan.unresolved.add(key)
+            continue
+        if site.problem is not None:
+            plan.tally.failed += 1
+            plan.errors.append(_unspliceable(site))
+            continue
+        new_image = reference.pinned(digest, keep_tag=options.keep_tag or options.update)
+        if new_image == site.image:
+            plan.tally.already_pinned += 1
+            continue
+        plan.tally.pinned += 1
+        plan.changes.append(Change(site, site.image, new_image))
+        edits.append(_edit(scan.source.text, site, new_image))
+    if plan.failed:
+        # All or nothing: a half-pinned file would pass review looking finished.
+        plan.changes = []
+    elif edits:
+        plan.new_text = apply_edits(scan.source.text, edits)
+    return plan
+
+
+def sites_by_key(scans: Sequence[FileScan], options: PinOptions) -> dict[MatchKey, list[ImageSite]]:
+    """Every place that uses each wanted reference, for error messages."""
+    places: dict[MatchKey, list[ImageSite]] = {}
+    for scan in scans:
+        for index, site in enumerate(scan.sites):
+            reference = scan.references[index]
+            if needs_digest(site, reference, options):
+                places.setdefault(reference.match_key, []).append(site)
+    return places
+
+
+def _edit(text: str, site: ImageSite, new_image: str) -> Edit:
+    return Edit(
+        site.start, site.end, text[site.start : site.end], f"{site.quote}{new_image}{site.quote}"
+    )
+
+
+def _unspliceable(site: ImageSite) -> ManifestError:
+    return ManifestError(
+        f"{site.path}:{site.line}:{site.column}: cannot rewrite {site.image!r} exactly: "
+        f"{site.problem}. Write it as a plain or quoted one-line string; the file was not changed."
+    )

@@ -1,0 +1,67 @@
+"""Read manifests and find their images: the collect phase shared by every command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
+from pinner.files import STDIN, STDIN_NAME, SourceFile, decode, discover, read_source
+from pinner.finder import ImageSite, Rule, TemplateFile, find_images
+from pinner.reference import Reference, parse_reference
+
+
+@dataclass
+class FileScan:
+    """One file's images, or why it could not be read."""
+
+    display: str
+    source: SourceFile | None = None
+    sites: list[ImageSite] = field(default_factory=list)
+    references: dict[int, Reference] = field(default_factory=dict)  # site index -> parsed
+    error: PinnerError | None = None
+    notice: str | None = None  # skipped, not failed (a template)
+
+
+def scan_paths(
+    arguments: Sequence[str], rules: Sequence[Rule] = (), exclude: Iterable[str] = ()
+) -> list[FileScan]:
+    return [
+        scan_source(display, partial(read_source, path, display), rules)
+        for display, path in discover(arguments, exclude)
+    ]
+
+
+def scan_stdin(raw: bytes, rules: Sequence[Rule] = ()) -> FileScan:
+    return scan_source(STDIN_NAME, partial(decode, raw, STDIN_NAME), rules)
+
+
+def scan_source(display: str, read: Callable[[], SourceFile], rules: Sequence[Rule]) -> FileScan:
+    scan = FileScan(display)
+    try:
+        source = scan.source = read()
+        scan.sites = find_images(source.text, display, rules)
+        for index, site in enumerate(scan.sites):
+            scan.references[index] = _parse(site)
+    except TemplateFile as notice:
+        scan.notice = str(notice)
+        scan.sites = []
+        scan.references = {}
+    except ManifestError as exc:
+        scan.error = exc
+    return scan
+
+
+def _parse(site: ImageSite) -> Reference:
+    try:
+        return parse_reference(site.image)
+    except InvalidReferenceError as exc:
+        raise ManifestError(
+            f"{site.path}:{site.line}:{site.column}: invalid image reference {site.image!r}: "
+            f"{exc}. Fix the image; the file was not changed."
+        ) from None
+
+
+def is_stdin(arguments: Sequence[str]) -> bool:
+    return list(arguments) == [STDIN]
