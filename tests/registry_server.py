@@ -458,7 +458,11 @@ class RegistryServer:
         return self.workdir / "stderr.log"
 
     def stderr_text(self) -> str:
-        return self.stderr_path.read_text(errors="replace") if self._workdir else ""
+        """What the registry wrote to stderr (logrus, level warn); "" once closed."""
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except (RuntimeError, FileNotFoundError):
+            return ""
 
     # -- lifecycle
 
