@@ -1,0 +1,77 @@
+"""Registry failures that carry what the CLI reports: the image, HTTP status, error code, hint.
+
+Every failure while looking an image up is an :class:`ImageLookupError` (a ``RegistryError``)
+with these attributes, so the CLI can list each file:line that uses the image and then say why:
+
+- ``image``: the reference looked up (fully qualified), empty until the client knows it;
+- ``cause``: what went wrong, as a sentence fragment;
+- ``status``: the HTTP status, or ``None`` (network failure, bad content);
+- ``code``: the registry's error code from the JSON body (``errors[].code``), or ``None``;
+- ``hint``: what to do about it, as a full sentence.
+
+The message is composed from them, e.g. ``Could not look up ghcr.io/o/app:1.0: the registry
+refused the request (HTTP 401, UNAUTHORIZED). Run `docker login ghcr.io`.``
+Messages never contain credentials or tokens.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pinner.errors import AuthError, RegistryError
+
+_E = TypeVar("_E", bound="ImageLookupError")
+
+
+class ImageLookupError(RegistryError):
+    """The registry could not tell us about an image; see the module docstring."""
+
+    def __init__(
+        self,
+        cause: str,
+        *,
+        image: str = "",
+        status: int | None = None,
+        code: str | None = None,
+        hint: str = "",
+    ) -> None:
+        self.cause = cause
+        self.image = image
+        self.status = status
+        self.code = code
+        self.hint = hint
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        subject = f"Could not look up {self.image}" if self.image else "A registry request failed"
+        details = [f"HTTP {self.status}"] if self.status is not None else []
+        if self.code:
+            details.append(self.code)
+        text = f"{subject}: {self.cause}"
+        if details:
+            text += f" ({', '.join(details)})"
+        text += "."
+        return f"{text} {self.hint}" if self.hint else text
+
+    def with_image(self: _E, image: str) -> _E:
+        """A fresh copy of this error that names ``image`` (raised errors are not reused)."""
+        return type(self)(
+            self.cause, image=image, status=self.status, code=self.code, hint=self.hint
+        )
+
+
+class ImageNotFoundError(ImageLookupError):
+    """The registry has no such repository, tag or digest (HTTP 404)."""
+
+
+class ImageAuthError(ImageLookupError, AuthError):
+    """Credentials were missing, could not be fetched, or were refused (HTTP 401/403)."""
+
+
+class CredentialUnavailableError(ImageLookupError, AuthError):
+    """A credential source (helper, gcloud) failed; pinner goes on anonymously and says so if
+    the registry then refuses."""
+
+
+class PlatformNotFoundError(ImageLookupError):
+    """An image index has no manifest for the requested platform."""
