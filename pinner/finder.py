@@ -68,9 +68,15 @@ NO_POD_SPEC_KINDS = frozenset(
         "Kustomization",
     }
 )
+# API groups of the kinds above that do not end in ".k8s.io"; "" is the core group (v1).
+BUILTIN_GROUPS = frozenset({"", "apps", "batch", "policy", "autoscaling", "extensions"})
 # An anchor (&name) or tag (!tag) that precedes a scalar inside its node span.
 _NODE_PROPERTIES_RE = re.compile(r"(?:[&!]\S*\s+)*")
 MERGE_KEY = "<<"
+TEMPLATE_IMAGE_NOTICE = (
+    "{path}: skipped: an image holds a Go/Helm template expression ('{{{{'); "
+    "render it first (helm template ... | pinner pin -)."
+)
 
 
 @dataclass(frozen=True)
@@ -126,11 +132,9 @@ def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageS
             f"{path}{line}: invalid YAML: {problem}. Fix the syntax; the file was not changed."
         ) from None
     if any("{{" in site.image for site in finder.sites):
-        raise TemplateFile(
-            f"{path}: skipped: an image holds a Go/Helm template expression ('{{{{'); "
-            "render it first (helm template ... | pinner pin -)."
-        )
-    return finder.sites
+        raise TemplateFile(TEMPLATE_IMAGE_NOTICE.format(path=path))
+    # Pod spec fields are visited by name; report them as they appear in the file.
+    return sorted(finder.sites, key=lambda site: site.start)
 
 
 class _Finder:
@@ -160,12 +164,15 @@ class _Finder:
             if rule.matches(kind, api_version):
                 self.apply_rule(rule, node, kind, name)
                 return
-        pod_spec_path = POD_SPEC_PATHS.get(kind)
+        # Kinds are known only in Kubernetes' own API groups: a Knative Service or a Volcano Job
+        # shares a name with a built-in kind, not its shape.
+        builtin = _is_builtin_group(api_version)
+        pod_spec_path = POD_SPEC_PATHS.get(kind) if builtin else None
         if pod_spec_path is not None:
             pod_spec = self.follow(node, pod_spec_path)
             if pod_spec is not None:
                 self.visit_pod_spec(pod_spec, kind, name)
-        elif kind not in NO_POD_SPEC_KINDS:
+        elif not (builtin and kind in NO_POD_SPEC_KINDS):
             for pod_spec in self.pod_specs_by_shape(node):
                 self.visit_pod_spec(pod_spec, kind, name)
 
@@ -261,13 +268,16 @@ class _Finder:
 
     def add_site(self, node: Node, kind: str, name: str, field: str, container: str) -> None:
         line = node.start_mark.line + 1
+        node_start = self.lines.offset(node.start_mark)
+        end = self.lines.offset(node.end_mark)
         if not isinstance(node, ScalarNode):
+            # An unquoted `{{ .Values.image }}` reads as a flow mapping: a template, not a mistake.
+            if self.text.startswith("{{", node_start):
+                raise TemplateFile(TEMPLATE_IMAGE_NOTICE.format(path=self.path))
             raise ManifestError(
                 f"{self.path}:{line}: the image of {field} {container!r} is not a string. "
                 "Write it as a plain string such as 'nginx:1.25'; the file was not changed."
             )
-        node_start = self.lines.offset(node.start_mark)
-        end = self.lines.offset(node.end_mark)
         # libyaml starts an anchored or tagged scalar's span at its "&anchor" or "!tag".
         properties = _NODE_PROPERTIES_RE.match(self.text, node_start, end)
         start = properties.end() if properties is not None else node_start
@@ -310,6 +320,12 @@ def _splice_problem(written: str, value: str, style: str | None) -> str | None:
     if written != expected:
         return "it spans several lines or is not written as YAML reads it"
     return None
+
+
+def _is_builtin_group(api_version: str) -> bool:
+    """Whether ``api_version`` belongs to Kubernetes itself (``v1``, ``apps/v1``, ``*.k8s.io``)."""
+    group = api_version.rpartition("/")[0]
+    return group in BUILTIN_GROUPS or group.endswith(".k8s.io")
 
 
 def _scalar_value(node: Node | None) -> str:

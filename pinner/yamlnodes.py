@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from _ruamel_yaml import CParser
+from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -44,8 +45,21 @@ class _Composer(CParser):  # type: ignore[misc]
         return ""
 
 
-def compose_documents(text: str) -> Iterator[Node]:
-    """Yield the root node of each document; raises MarkedYAMLError on invalid YAML."""
+def compose_documents(text: str) -> list[Node]:
+    """The root node of each document; raises MarkedYAMLError on invalid YAML.
+
+    The libyaml bundled with ruamel.yaml.clib (0.1.7) rejects a colon inside a plain scalar in a
+    flow collection, as in ``{name: web, image: nginx:1.25}``, which YAML 1.2 and kubectl accept.
+    So when libyaml fails, the text is composed again with ruamel.yaml's pure-Python parser
+    (slower, but only for such files); if that fails too, its error is the one reported.
+    """
+    try:
+        return list(_compose_with_libyaml(text))
+    except MarkedYAMLError:
+        return list(YAML(typ="safe", pure=True).compose_all(text))
+
+
+def _compose_with_libyaml(text: str) -> Iterator[Node]:
     composer = _Composer(text)
     while composer.check_node():
         yield composer.get_node()
