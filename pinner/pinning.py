@@ -78,6 +78,8 @@ def wanted_references(scans: Iterable[FileScan], options: PinOptions) -> dict[Ma
     """The distinct references that need a digest, deduplicated by what they name."""
     wanted: dict[MatchKey, Reference] = {}
     for scan in scans:
+        if scan.invalid:
+            continue  # the file will not be pinned: do not spend registry requests on it
         for index, site in enumerate(scan.sites):
             reference = scan.references[index]
             if needs_digest(site, reference, options):
@@ -92,9 +94,13 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
         plan.errors.append(scan.error or ManifestError(f"{scan.display}: could not be read."))
         return plan
     edits: list[Edit] = []
+    plan.errors.extend(scan.invalid.values())
     for index, site in enumerate(scan.sites):
-        reference = scan.references[index]
         plan.tally.references += 1
+        reference = scan.references.get(index)
+        if reference is None:
+            plan.tally.failed += 1
+            continue
         if is_exempt(site.image, options.exempt):
             plan.tally.exempt += 1
             continue
@@ -131,8 +137,8 @@ def sites_by_key(scans: Sequence[FileScan], options: PinOptions) -> dict[MatchKe
     places: dict[MatchKey, list[ImageSite]] = {}
     for scan in scans:
         for index, site in enumerate(scan.sites):
-            reference = scan.references[index]
-            if needs_digest(site, reference, options):
+            reference = scan.references.get(index)
+            if reference is not None and needs_digest(site, reference, options):
                 places.setdefault(reference.match_key, []).append(site)
     return places
 

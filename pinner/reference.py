@@ -137,7 +137,12 @@ def check_digest(digest: str) -> str:
     """Validate a digest strictly (``sha256:`` + 64 lowercase hex); return it unchanged."""
     algorithm, _, encoded = digest.partition(":")
     strict = _STRICT_DIGESTS.get(algorithm)
-    if not _DIGEST_RE.fullmatch(digest) or (strict is not None and not strict.fullmatch(encoded)):
+    if strict is not None and not strict.fullmatch(encoded):
+        length = 64 if algorithm == "sha256" else 128
+        raise InvalidReferenceError(
+            f"{digest!r} is not a valid digest ({algorithm} takes {length} lowercase hex digits)"
+        )
+    if not _DIGEST_RE.fullmatch(digest):
         raise InvalidReferenceError(
             f"{digest!r} is not a valid digest (expected sha256: and 64 lowercase hex digits)"
         )

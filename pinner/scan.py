@@ -20,6 +20,9 @@ class FileScan:
     source: SourceFile | None = None
     sites: list[ImageSite] = field(default_factory=list)
     references: dict[int, Reference] = field(default_factory=dict)  # site index -> parsed
+    # Site index -> why its image is not a valid reference. `check` still reports the file's
+    # other images; `pin` leaves such a file alone.
+    invalid: dict[int, PinnerError] = field(default_factory=dict)
     error: PinnerError | None = None
     notice: str | None = None  # skipped, not failed (a template)
 
@@ -43,7 +46,10 @@ def scan_source(display: str, read: Callable[[], SourceFile], rules: Sequence[Ru
         source = scan.source = read()
         scan.sites = find_images(source.text, display, rules)
         for index, site in enumerate(scan.sites):
-            scan.references[index] = _parse(site)
+            try:
+                scan.references[index] = _parse(site)
+            except ManifestError as exc:
+                scan.invalid[index] = exc
     except TemplateFile as notice:
         scan.notice = str(notice)
         scan.sites = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pinner.cli import check, pin, registry_commands  # noqa: F401  (they register commands)
+from pinner.cli import check, pin, policy, registry_commands  # noqa: F401  (they register commands)
 from pinner.cli.app import app
 
 

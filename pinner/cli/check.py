@@ -48,6 +48,7 @@ def check(
     violations: list[ImageSite] = []
     tally = Tally(files=len(scans))
     errors = [str(scan.error) for scan in scans if scan.error is not None]
+    errors += [str(error) for scan in scans for error in scan.invalid.values()]
     for scan in scans:
         for site in scan.sites:
             tally.references += 1
