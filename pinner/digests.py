@@ -42,10 +42,15 @@ def format_digest_lines(pins: Mapping[Reference, str]) -> str:
 
 def _entries(path: Path) -> Iterable[tuple[str, Reference, str]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        # utf-8-sig: a byte order mark (Windows editors write one) is not part of line 1.
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
         raise DigestFileError(
-            f"{path}: cannot read the digest file ({_reason(exc)}). Check the path."
+            f"{path}: cannot read the digest file ({describe_os_error(exc)}). Check the path."
+        ) from None
+    except UnicodeDecodeError:
+        raise DigestFileError(
+            f"{path}: cannot read the digest file (it is not UTF-8). Save it as UTF-8."
         ) from None
     if text.lstrip().startswith("{"):
         return _cloud_build_entries(path, text)
@@ -87,9 +92,3 @@ def _split(where: str, text: str) -> tuple[Reference, str]:
         ) from None
     bare = Reference(reference.domain, reference.path, reference.tag, None)
     return bare, reference.digest
-
-
-def _reason(exc: OSError | UnicodeDecodeError) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return "it is not UTF-8"
-    return describe_os_error(exc)
