@@ -30,6 +30,8 @@ __all__ = [
 # Mark.index; so when any of them is present we compute offsets from line and column instead.
 _LINE_BREAK_RE = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
 _UNUSUAL_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+# libyaml 0.1.7's only complaint about `a:b` in a flow collection, which newer YAML allows.
+_LIBYAML_FLOW_COLON = "found unexpected ':'"
 
 
 class _Composer(CParser):  # type: ignore[misc]
@@ -50,13 +52,14 @@ def compose_documents(text: str) -> list[Node]:
 
     The libyaml bundled with ruamel.yaml.clib (0.1.7) rejects a colon inside a plain scalar in a
     flow collection, as in ``{name: web, image: nginx:1.25}``, which YAML 1.2 and kubectl accept.
-    So when libyaml fails, the text is composed again with ruamel.yaml's pure-Python parser
-    (slower, but only for such files); if that fails too, its error is the one reported.
+    Such a file is composed again with ruamel.yaml's pure-Python parser (slower, but only then).
     """
     try:
         return list(_compose_with_libyaml(text))
-    except MarkedYAMLError:
-        return list(YAML(typ="safe", pure=True).compose_all(text))
+    except MarkedYAMLError as exc:
+        if exc.problem != _LIBYAML_FLOW_COLON:
+            raise
+    return list(YAML(typ="safe", pure=True).compose_all(text))
 
 
 def _compose_with_libyaml(text: str) -> Iterator[Node]:
