@@ -1,25 +1,22 @@
 """Keychains: where the credentials for a registry come from. No HTTP here.
 
-Public API:
+Public API (credential records, ``Keychain`` and ``MultiKeychain`` live in
+:mod:`pinner.credentials` and are re-exported here):
 
-- Credentials (reprs redact secrets): ``BasicCredential(username, password)``,
-  ``IdentityToken(username, token)`` (an OAuth2 refresh token, used in the token POST) and
-  ``RegistryToken(token)`` (sent to the registry as ``Bearer`` as is). ``Credential`` is their
-  union; ``None`` means anonymous.
-- ``Keychain``: anything with ``resolve(registry) -> Credential | None``, where ``registry`` is a
-  normalized registry name (``docker.io``, ``ghcr.io``, ``localhost:5000``).
 - ``DockerConfigKeychain(path=None)``: ``$DOCKER_CONFIG/config.json``, else
-  ``~/.docker/config.json``: ``credHelpers[host]``, then ``credsStore``, then ``auths``.
+  ``~/.docker/config.json``: ``credHelpers[key]``, then ``credsStore`` (run as
+  ``docker-credential-<name> get``, server URL on stdin), then ``auths`` (``auth``,
+  ``username``/``password``, ``identitytoken``, ``registrytoken``). Docker Hub's key is
+  ``https://index.docker.io/v1/``; URL keys match by hostname, as docker does.
+- ``run_credential_helper(name, server_url)``: one helper lookup; the name is validated first.
 - ``GcloudKeychain(extra_hosts)``: ``gcloud auth print-access-token`` for Google hosts, run at
   most once per keychain (so once per run), presented as ``oauth2accesstoken:<token>``.
-- ``MultiKeychain(*keychains)``: the first keychain with a credential wins.
 - ``default_keychain(gcloud_hosts)``: docker config, then gcloud, then anonymous.
-- ``is_google_host(host, extra_hosts)`` and ``login_hint(registry, google)`` for messages.
+- ``is_google_host(host, extra_hosts)``, ``login_hint(registry, google=...)``, ``config_key``.
 
 A source that fails (helper missing or failing, gcloud missing or logged out) raises
 ``CredentialUnavailableError``; the registry client then goes on anonymously (public images
 still work) and puts that error's cause and hint into the failure if the registry refuses.
-Subprocesses run with a fixed argv, no shell and a timeout; their output is never logged.
 """
 
 from __future__ import annotations
@@ -30,17 +27,39 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import threading
 from base64 import b64decode
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol, TypeAlias
 from urllib.parse import urlsplit
 
-from pinner.errors import AuthError
-from pinner.registry_errors import CredentialUnavailableError
+from pinner.credentials import (
+    BasicCredential,
+    Credential,
+    IdentityToken,
+    Keychain,
+    MultiKeychain,
+    Once,
+    RegistryToken,
+    run_program,
+)
+from pinner.registry_errors import CredentialUnavailableError, ImageAuthError
+
+__all__ = [
+    "BasicCredential",
+    "Credential",
+    "DockerConfigKeychain",
+    "GcloudKeychain",
+    "IdentityToken",
+    "Keychain",
+    "MultiKeychain",
+    "RegistryToken",
+    "config_key",
+    "default_keychain",
+    "is_google_host",
+    "login_hint",
+    "run_credential_helper",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,46 +68,9 @@ DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 # Hostnames people write for Hub in config.json besides the official key.
 DOCKER_HUB_HOSTS = frozenset({"index.docker.io", "docker.io", "registry-1.docker.io"})
 HELPER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-SUBPROCESS_TIMEOUT = 20.0
 # docker-credential-helpers marks identity tokens with this username.
 TOKEN_USERNAME = "<token>"
 GCLOUD_USERNAME = "oauth2accesstoken"
-
-
-@dataclass(frozen=True, repr=False)
-class BasicCredential:
-    username: str
-    password: str
-    source: str = ""
-
-    def __repr__(self) -> str:
-        return f"BasicCredential(username={self.username!r}, password=<redacted>)"
-
-
-@dataclass(frozen=True, repr=False)
-class IdentityToken:
-    username: str
-    token: str
-    source: str = ""
-
-    def __repr__(self) -> str:
-        return f"IdentityToken(username={self.username!r}, token=<redacted>)"
-
-
-@dataclass(frozen=True, repr=False)
-class RegistryToken:
-    token: str
-    source: str = ""
-
-    def __repr__(self) -> str:
-        return "RegistryToken(token=<redacted>)"
-
-
-Credential: TypeAlias = "BasicCredential | IdentityToken | RegistryToken"
-
-
-class Keychain(Protocol):
-    def resolve(self, registry: str) -> Credential | None: ...
 
 
 def is_google_host(host: str, extra_hosts: frozenset[str] = frozenset()) -> bool:
@@ -113,47 +95,8 @@ def config_key(registry: str) -> str:
     return DOCKER_HUB_KEY if registry == DOCKER_HUB else registry
 
 
-class MultiKeychain:
-    def __init__(self, *keychains: Keychain) -> None:
-        self._keychains = keychains
-
-    def resolve(self, registry: str) -> Credential | None:
-        unavailable: CredentialUnavailableError | None = None
-        for keychain in self._keychains:
-            try:
-                credential = keychain.resolve(registry)
-            except CredentialUnavailableError as err:
-                unavailable = unavailable or err
-                continue
-            if credential is not None:
-                return credential
-        if unavailable is not None:
-            raise unavailable.with_image(unavailable.image)
-        return None
-
-
 def default_keychain(gcloud_hosts: frozenset[str] = frozenset()) -> MultiKeychain:
     return MultiKeychain(DockerConfigKeychain(), GcloudKeychain(gcloud_hosts))
-
-
-class _Once:
-    """Computes a value per key once, thread-safely; a failure is remembered and re-raised."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._values: dict[str, Credential | CredentialUnavailableError | None] = {}
-
-    def __call__(self, key: str, compute: Callable[[], Credential | None]) -> Credential | None:
-        with self._lock:
-            if key not in self._values:
-                try:
-                    self._values[key] = compute()
-                except CredentialUnavailableError as err:
-                    self._values[key] = err
-            value = self._values[key]
-        if isinstance(value, CredentialUnavailableError):
-            raise value.with_image(value.image)
-        return value
 
 
 class DockerConfigKeychain:
@@ -161,7 +104,7 @@ class DockerConfigKeychain:
         self._path = path
         self._lock = threading.Lock()
         self._config: Mapping[str, object] | None = None
-        self._helper_results = _Once()
+        self._helper_results = Once()
 
     @property
     def path(self) -> Path:
@@ -199,11 +142,15 @@ class DockerConfigKeychain:
         except FileNotFoundError:
             return {}
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise AuthError(
-                f"The docker config {path} cannot be read ({type(err).__name__}); fix or remove it."
+            raise ImageAuthError(
+                f"the docker config {path} cannot be read ({type(err).__name__})",
+                hint="Fix or remove the docker config.",
             ) from None
         if not isinstance(data, dict):
-            raise AuthError(f"The docker config {path} is not a JSON object; fix or remove it.")
+            raise ImageAuthError(
+                f"the docker config {path} is not a JSON object",
+                hint="Fix or remove the docker config.",
+            )
         log.debug("read docker config %s", path)
         return data
 
@@ -255,9 +202,9 @@ def _decode_auth(encoded: str, registry: str, path: Path) -> tuple[str, str]:
         decoded = ""
     username, colon, password = decoded.partition(":")
     if not colon or not username:
-        raise AuthError(
-            f"The 'auth' entry for {registry} in {path} is not base64 of user:password; "
-            f"run `docker login {registry}` again."
+        raise ImageAuthError(
+            f"the 'auth' entry for {registry} in {path} is not base64 of user:password",
+            hint=f"Run `docker login {registry}` again.",
         )
     return username, password.strip("\x00")
 
@@ -266,9 +213,9 @@ def run_credential_helper(name: str, server_url: str) -> Credential | None:
     """``docker-credential-<name> get`` with ``server_url`` on stdin; ``None`` if not found."""
     program = f"docker-credential-{name}"
     if not HELPER_NAME_RE.fullmatch(name):
-        raise AuthError(
-            f"The credential helper name {name!r} in the docker config is not valid; "
-            "it must be a plain name such as 'desktop' or 'ecr-login'."
+        raise ImageAuthError(
+            f"the credential helper name {name!r} in the docker config is not valid",
+            hint="Use a plain helper name such as 'desktop' or 'ecr-login'.",
         )
     executable = shutil.which(program)
     if executable is None:
@@ -276,7 +223,7 @@ def run_credential_helper(name: str, server_url: str) -> Credential | None:
             f"the credential helper {program} named in the docker config is not on PATH",
             hint=f"Install {program}, or remove it from the docker config.",
         )
-    completed = _run([executable, "get"], server_url, program)
+    completed = run_program([executable, "get"], server_url, program)
     if completed.returncode != 0:
         if "credentials not found" in completed.stdout + completed.stderr:
             return None
@@ -303,7 +250,7 @@ def run_credential_helper(name: str, server_url: str) -> Credential | None:
 class GcloudKeychain:
     def __init__(self, extra_hosts: frozenset[str] = frozenset()) -> None:
         self._extra_hosts = extra_hosts
-        self._token = _Once()
+        self._token = Once()
 
     def resolve(self, registry: str) -> Credential | None:
         if not is_google_host(registry, self._extra_hosts):
@@ -316,7 +263,7 @@ def _gcloud_credential() -> Credential:
     executable = shutil.which("gcloud")
     if executable is None:
         raise CredentialUnavailableError("gcloud is not installed (not found on PATH)", hint=hint)
-    completed = _run([executable, "auth", "print-access-token", "--quiet"], "", "gcloud")
+    completed = run_program([executable, "auth", "print-access-token", "--quiet"], "", "gcloud")
     if completed.returncode != 0:
         cause = (
             "gcloud has no active account"
@@ -329,25 +276,3 @@ def _gcloud_credential() -> Credential:
         raise CredentialUnavailableError("gcloud printed no access token", hint=hint)
     log.debug("using an access token from gcloud")
     return BasicCredential(GCLOUD_USERNAME, token, "gcloud")
-
-
-def _run(argv: list[str], stdin: str, program: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            argv,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=SUBPROCESS_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise CredentialUnavailableError(
-            f"{program} did not answer within {SUBPROCESS_TIMEOUT:g} seconds",
-            hint=f"Check that {program} works when run by hand.",
-        ) from None
-    except OSError as err:
-        raise CredentialUnavailableError(
-            f"{program} could not be started ({err.strerror})",
-            hint=f"Check that {program} is installed and executable.",
-        ) from None

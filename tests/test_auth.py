@@ -396,3 +396,27 @@ def test_login_hints() -> None:
 def test_fakes_are_executable() -> None:
     for fake in FAKES.iterdir():
         assert os.access(fake, os.X_OK), fake
+
+
+def test_keychain_modules_do_not_import_http() -> None:
+    import ast
+
+    import pinner
+
+    package = Path(pinner.__file__).parent
+    for module in ("auth.py", "credentials.py", "challenge.py", "platforms.py"):
+        tree = ast.parse((package / module).read_text(encoding="utf-8"))
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {
+            (node.module or "").split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+        }
+        assert "httpx" not in imported, module
+        higher = {"pinner.registry", "pinner.session", "pinner.transport", "pinner.resolver"}
+        modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not modules & higher, module
