@@ -92,6 +92,7 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
     plan.tally.files = 1
     if scan.error is not None or scan.source is None:
         plan.errors.append(scan.error or ManifestError(f"{scan.display}: could not be read."))
+        plan.tally.failed = 1  # the file itself: its images are unknown
         return plan
     edits: list[Edit] = []
     plan.errors.extend(scan.invalid.values())

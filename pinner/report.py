@@ -6,7 +6,7 @@ Pure functions returning strings: the CLI decides where they go.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pinner.finder import ImageSite
@@ -54,56 +54,71 @@ def site_record(site: ImageSite) -> dict[str, Any]:
 def check_report(
     violations: Sequence[ImageSite],
     errors: Sequence[str],
-    *,
-    files: int,
-    images: int,
+    notices: Sequence[str],
+    summary: Mapping[str, float],
     output_format: str,
 ) -> str:
+    """Violations as text lines, one JSON document, or GitHub annotations (with the errors)."""
     if output_format == "json":
-        document = {
-            "violations": [site_record(site) for site in violations],
-            "files": files,
-            "images": images,
-            "errors": list(errors),
-        }
-        return json.dumps(document, indent=2) + "\n"
+        return _json(
+            {
+                "command": "check",
+                "violations": [site_record(site) for site in violations],
+                "errors": list(errors),
+                "notices": list(notices),
+                "summary": dict(summary),
+            }
+        )
     if output_format == "github":
         lines = [github_annotation(site, violation_message(site)) for site in violations]
-        lines += [github_error(message) for message in errors]
-        return "".join(f"{line}\n" for line in lines)
-    return "".join(f"{where(site)}: {violation_message(site)}\n" for site in violations)
+        return _lines(lines + _github_messages(errors, notices))
+    return _lines(f"{where(site)}: {violation_message(site)}" for site in violations)
 
 
 def change_line(change: Change) -> str:
     return f"{where(change.site)}: {change.old} -> {change.new}"
 
 
-def pin_report(changes: Sequence[Change], errors: Sequence[str], tally: Tally, fmt: str) -> str:
-    if fmt == "json":
-        document = {
-            "changes": [{**site_record(c.site), "new_image": c.new} for c in changes],
-            "errors": list(errors),
-            "summary": tally_record(tally),
-        }
-        return json.dumps(document, indent=2) + "\n"
-    if fmt == "github":
-        lines = [
-            github_annotation(c.site, f"{c.old} should be pinned as {c.new}", level="notice")
-            for c in changes
-        ]
-        lines += [github_error(message) for message in errors]
-        return "".join(f"{line}\n" for line in lines)
-    return "".join(f"{change_line(change)}\n" for change in changes)
+def pin_report(
+    changes: Sequence[Change],
+    errors: Sequence[str],
+    notices: Sequence[str],
+    summary: Mapping[str, float],
+    output_format: str,
+    *,
+    written: bool,
+) -> str:
+    """Changes made (``written``) or that would be made, in the chosen format."""
+    if output_format == "json":
+        return _json(
+            {
+                "command": "pin",
+                "written": written,
+                "changes": [{**site_record(c.site), "new_image": c.new} for c in changes],
+                "errors": list(errors),
+                "notices": list(notices),
+                "summary": dict(summary),
+            }
+        )
+    if output_format == "github":
+        lines = [_change_annotation(change, written) for change in changes]
+        return _lines(lines + _github_messages(errors, notices))
+    return _lines(change_line(change) for change in changes)
 
 
-def tally_record(tally: Tally) -> dict[str, int]:
+def summary_record(
+    tally: Tally, seconds: float, *, not_pinned: int | None = None
+) -> dict[str, float]:
+    """The summary line's figures, under the keys the JSON reports use."""
+    counted = {"not_pinned": not_pinned} if not_pinned is not None else {"pinned": tally.pinned}
     return {
         "files": tally.files,
         "references": tally.references,
-        "pinned": tally.pinned,
+        **counted,
         "already_pinned": tally.already_pinned,
         "exempt": tally.exempt,
         "failed": tally.failed,
+        "seconds": round(seconds, 2),
     }
 
 
@@ -130,8 +145,27 @@ def github_annotation(site: ImageSite, message: str, level: str = "error") -> st
     )
 
 
-def github_error(message: str) -> str:
-    return f"::error::{_data(message)}"
+def github_error(message: str, level: str = "error") -> str:
+    return f"::{level}::{_data(message)}"
+
+
+def _change_annotation(change: Change, written: bool) -> str:
+    if written:
+        return github_annotation(change.site, f"pinned {change.old} as {change.new}", "notice")
+    message = f"{change.old} is not pinned by digest; pinner pin would write {change.new}"
+    return github_annotation(change.site, message)
+
+
+def _github_messages(errors: Sequence[str], notices: Sequence[str]) -> list[str]:
+    return [github_error(m) for m in errors] + [github_error(m, "notice") for m in notices]
+
+
+def _json(document: Mapping[str, object]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _lines(lines: Iterable[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
 
 
 def locations(sites: Iterable[ImageSite]) -> str:

@@ -7,9 +7,13 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
-from pinner.files import STDIN, STDIN_NAME, SourceFile, decode, discover, read_source
+from pinner.files import STDIN, STDIN_NAME, SourceFile, decode, read_source
 from pinner.finder import ImageSite, Rule, TemplateFile, find_images
 from pinner.reference import Reference, parse_reference
+from pinner.walk import discover
+
+# Called with (files done, files in all) as the scan goes, for a progress bar.
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -28,12 +32,21 @@ class FileScan:
 
 
 def scan_paths(
-    arguments: Sequence[str], rules: Sequence[Rule] = (), exclude: Iterable[str] = ()
+    arguments: Sequence[str],
+    rules: Sequence[Rule] = (),
+    exclude: Iterable[str] = (),
+    progress: Progress | None = None,
 ) -> list[FileScan]:
-    return [
-        scan_source(display, partial(read_source, path, display), rules)
-        for display, path in discover(arguments, exclude)
-    ]
+    """Scan every file named or found; raises ManifestError only when a folder cannot be listed."""
+    targets = list(discover(arguments, exclude))
+    scans: list[FileScan] = []
+    for display, path in targets:
+        if progress is not None:
+            progress(len(scans), len(targets))
+        scans.append(scan_source(display, partial(read_source, path, display), rules))
+    if progress is not None:
+        progress(len(scans), len(targets))
+    return scans
 
 
 def scan_stdin(raw: bytes, rules: Sequence[Rule] = ()) -> FileScan:

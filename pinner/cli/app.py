@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 import typer
 
@@ -12,6 +14,9 @@ from pinner.report import FORMATS
 EXIT_OK = 0
 EXIT_CHANGES = 1  # files changed (or would), violations, drift
 EXIT_ERROR = 2  # pinner could not do its job
+RED = "\033[31m"
+YELLOW = "\033[33m"
+RESET = "\033[0m"
 
 app = typer.Typer(
     name="pinner",
@@ -43,11 +48,22 @@ def out(text: str) -> None:
     sys.stdout.flush()
 
 
+def colour_enabled(stream: TextIO) -> bool:
+    """Colour for a person at a terminal; never with NO_COLOR set (to any value, even empty)."""
+    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
+def paint(text: str, colour: str, stream: TextIO) -> str:
+    return f"{colour}{text}{RESET}" if colour_enabled(stream) else text
+
+
 def print_errors(messages: Iterable[str]) -> None:
     for message in messages:
-        err(f"error: {message}")
+        err(f"{paint('error:', RED, sys.stderr)} {message}")
 
 
 def print_notices(messages: Iterable[str]) -> None:
     for message in messages:
-        err(f"notice: {message}")
+        err(f"{paint('notice:', YELLOW, sys.stderr)} {message}")

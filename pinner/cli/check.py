@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 import typer
@@ -18,61 +17,60 @@ from pinner.cli.app import (
     print_errors,
     print_notices,
 )
-from pinner.cli.options import Exclude, Exempt, Format, Paths, Quiet
+from pinner.cli.common import command_settings, scan_arguments
+from pinner.cli.options import ConfigFile, Exclude, Exempt, Format, NoConfig, Paths, Quiet
+from pinner.cli.progress import Progress
 from pinner.finder import ImageSite
 from pinner.pinning import Tally
 from pinner.policy import is_exempt, is_pinned
-from pinner.report import check_report, summary_line
-from pinner.scan import is_stdin, scan_paths, scan_stdin
+from pinner.report import check_report, summary_line, summary_record
 
 
 @app.command(
-    epilog="Example: pinner check k8s/ --exempt 'registry.k8s.io/pause*'",
+    epilog="Examples:\n\n"
+    "pinner check k8s/ --exempt 'registry.k8s.io/pause*'\n\n"
+    "kustomize build . | pinner check - --format github",
 )
 def check(
     paths: Paths = None,
     exempt: Exempt = None,
     output_format: Format = "text",
     exclude: Exclude = None,
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
     """Report every image not pinned by digest (offline; exit 1 if any)."""
     check_format(output_format)
     started = time.monotonic()
-    arguments = paths or ["."]
-    if is_stdin(arguments):
-        scans = [scan_stdin(sys.stdin.buffer.read())]
-    else:
-        scans = scan_paths(arguments, exclude=exclude or ())
-    patterns = tuple(exempt or ())
+    settings = command_settings(config, no_config, exempt=exempt, exclude=exclude)
+    scans = scan_arguments(paths, settings, Progress.for_terminal(quiet))
     violations: list[ImageSite] = []
+    errors: list[str] = []
     tally = Tally(files=len(scans))
-    errors = [str(scan.error) for scan in scans if scan.error is not None]
-    errors += [str(error) for scan in scans for error in scan.invalid.values()]
     for scan in scans:
+        if scan.error is not None:
+            errors.append(str(scan.error))
+        # An invalid reference is an error, and still judged by Gatekeeper's rule like the rest.
+        errors += [str(error) for error in scan.invalid.values()]
         for site in scan.sites:
             tally.references += 1
-            if is_exempt(site.image, patterns):
+            if is_exempt(site.image, settings.exempt):
                 tally.exempt += 1
             elif is_pinned(site.image):
                 tally.already_pinned += 1
             else:
                 violations.append(site)
-    tally.failed = len(errors)
-    out(
-        check_report(
-            violations,
-            errors,
-            files=tally.files,
-            images=tally.references,
-            output_format=output_format,
-        )
-    )
-    if output_format != "json":
+    tally.failed = len(errors)  # files that could not be read, references that are not valid
+    notices = [scan.notice for scan in scans if scan.notice]
+    seconds = time.monotonic() - started
+    summary = summary_record(tally, seconds, not_pinned=len(violations))
+    out(check_report(violations, errors, notices, summary, output_format))
+    if output_format == "text":
         print_errors(errors)
+        if not quiet:
+            print_notices(notices)
     if not quiet:
-        print_notices(scan.notice for scan in scans if scan.notice)
-        seconds = time.monotonic() - started
         err(summary_line("check", tally, seconds, not_pinned=len(violations)))
-    code = EXIT_ERROR if errors else EXIT_CHANGES if violations else EXIT_OK
+    code = max(EXIT_ERROR if errors else EXIT_OK, EXIT_CHANGES if violations else EXIT_OK)
     raise typer.Exit(code)

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from pinner.config import MAX_CONCURRENCY
+
 # typer reads these annotations at run time, so they must stay real typing objects.
 Paths = Annotated[
     Optional[list[str]],  # noqa: UP045
@@ -22,7 +24,8 @@ Exempt = Annotated[
     typer.Option(
         "--exempt",
         metavar="PATTERN",
-        help="Leave this image alone: an exact image, or a prefix when it ends in '*'. Repeatable.",
+        help="Leave this image alone: an exact image, or a prefix when it ends in '*'. Adds to "
+        ".pinner.yaml's exempt. Repeatable.",
         show_default=False,
     ),
 ]
@@ -31,7 +34,8 @@ Exclude = Annotated[
     typer.Option(
         "--exclude",
         metavar="GLOB",
-        help="Skip files matching this glob. Repeatable.",
+        help="Skip files whose path relative to the folder named (or any part of it) matches "
+        "this glob, e.g. 'charts/**'. Adds to .pinner.yaml's exclude. Repeatable.",
         show_default=False,
     ),
 ]
@@ -85,6 +89,38 @@ GcloudHosts = Annotated[
         "--gcloud-host",
         metavar="HOST",
         help="Use `gcloud auth print-access-token` credentials for this registry too. Repeatable.",
+        show_default=False,
+    ),
+]
+ConfigFile = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="Read settings from FILE instead of the nearest .pinner.yaml.",
+        show_default=False,
+    ),
+]
+NoConfig = Annotated[
+    bool, typer.Option("--no-config", help="Ignore .pinner.yaml files; use only the flags.")
+]
+KeepTag = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        "--keep-tag/--no-keep-tag",
+        help="Write name:tag@sha256:... instead of name@sha256:... (default: no, or "
+        ".pinner.yaml's keep_tag).",
+        show_default=False,
+    ),
+]
+Concurrency = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--concurrency",
+        metavar="N",
+        min=1,
+        max=MAX_CONCURRENCY,
+        help="Ask the registries about at most N images at once (default: 16).",
         show_default=False,
     ),
 ]

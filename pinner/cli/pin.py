@@ -22,18 +22,24 @@ from pinner.cli.app import (
     print_errors,
     print_notices,
 )
+from pinner.cli.common import command_settings, scan_arguments
 from pinner.cli.options import (
+    Concurrency,
+    ConfigFile,
     DigestFiles,
     Exclude,
     Exempt,
     Format,
     GcloudHosts,
     InsecureRegistries,
+    KeepTag,
     Mirrors,
+    NoConfig,
     Paths,
     Platform,
     Quiet,
 )
+from pinner.cli.progress import Progress
 from pinner.cli.resolve import RegistryOptions, resolve_online
 from pinner.digests import format_digest_lines, load_digest_files
 from pinner.errors import PinnerError
@@ -47,13 +53,15 @@ from pinner.pinning import (
     wanted_references,
 )
 from pinner.reference import Reference
-from pinner.report import locations, pin_report, summary_line
+from pinner.report import locations, pin_report, summary_line, summary_record
 from pinner.rewrite import write_atomic
-from pinner.scan import FileScan, is_stdin, scan_paths, scan_stdin
+from pinner.scan import FileScan, is_stdin
 
 
 @app.command(
-    epilog="Examples: pinner pin k8s/ | pinner pin --diff k8s/ | "
+    epilog="Examples:\n\n"
+    "pinner pin k8s/\n\n"
+    "pinner pin --diff --offline --digests digests.txt .\n\n"
     "kustomize build . | pinner pin - | kubectl apply -f -",
 )
 def pin(
@@ -62,10 +70,7 @@ def pin(
     offline: Annotated[
         bool, typer.Option("--offline", help="Use only --digests; never ask a registry.")
     ] = False,
-    keep_tag: Annotated[
-        bool,
-        typer.Option("--keep-tag", help="Write name:tag@sha256:... instead of name@sha256:..."),
-    ] = False,
+    keep_tag: KeepTag = None,
     update: Annotated[
         bool,
         typer.Option("--update", help="Move name:tag@sha256:... pins to the tag's current digest."),
@@ -90,27 +95,38 @@ def pin(
     insecure_registry: InsecureRegistries = None,
     mirror: Mirrors = None,
     gcloud_host: GcloudHosts = None,
+    concurrency: Concurrency = None,
     output_format: Format = "text",
     exclude: Exclude = None,
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """Pin every image to its digest, changing only those bytes (exit 1 if files changed)."""
+    """Pin images to digests, byte for byte (exit 1 if files changed)."""
     check_format(output_format)
     started = time.monotonic()
-    arguments = paths or ["."]
-    stdin_mode = is_stdin(arguments)
-    options = PinOptions(keep_tag=keep_tag, exempt=tuple(exempt or ()), update=update)
-    registry_options = RegistryOptions.from_flags(platform, insecure_registry, mirror, gcloud_host)
+    settings = command_settings(
+        config,
+        no_config,
+        exempt=exempt,
+        keep_tag=keep_tag,
+        platform=platform,
+        mirrors=mirror,
+        insecure_registries=insecure_registry,
+        gcloud_hosts=gcloud_host,
+        concurrency=concurrency,
+        exclude=exclude,
+    )
+    stdin_mode = is_stdin(paths or ["."])
+    options = PinOptions(keep_tag=settings.keep_tag, exempt=settings.exempt, update=update)
     try:
         known = {} if update else load_digest_files(digest_files or ())
     except PinnerError as exc:
         print_errors([str(exc)])
         raise typer.Exit(EXIT_ERROR) from None
 
-    if stdin_mode:
-        scans = [scan_stdin(sys.stdin.buffer.read())]
-    else:
-        scans = scan_paths(arguments, exclude=exclude or ())
+    progress = Progress.for_terminal(quiet)
+    scans = scan_arguments(paths, settings, progress)
     wanted = wanted_references(scans, options)
     missing = [reference for key, reference in wanted.items() if key not in known]
     digests: dict[MatchKey, str] = dict(known)
@@ -118,7 +134,10 @@ def pin(
     if missing and offline:
         failures = {ref.match_key: _offline_message(ref) for ref in missing}
     elif missing:
-        resolved, registry_errors = resolve_online(missing, registry_options)
+        registry_options = RegistryOptions.from_settings(settings)
+        stage = progress.stage("pinner: resolving references")
+        resolved, registry_errors = resolve_online(missing, registry_options, stage)
+        progress.finish()
         digests.update(resolved)
         failures = {key: str(error) for key, error in registry_errors.items()}
 
@@ -134,17 +153,25 @@ def pin(
     tally = Tally()
     for plan in plans:
         tally.add(plan.tally)
-    report = pin_report([c for p in plans for c in p.changes], errors, tally, output_format)
-    if output_format == "json" and not stdin_mode and not diff:
-        out(report)
+    notices = [scan.notice for scan in scans if scan.notice]
+    seconds = time.monotonic() - started
+    changes = [change for plan in plans for change in plan.changes]
+    written = write and not errors if stdin_mode else write
+    report = pin_report(
+        changes, errors, notices, summary_record(tally, seconds), output_format, written=written
+    )
+    # Standard output carries the report, unless it carries the pinned stream or the diff.
+    show = err if stdin_mode or diff else out
+    if output_format != "text":
+        show(report)
     else:
-        if report and (output_format != "text" or not quiet):
-            err(report)
-        if output_format == "text":
-            print_errors(errors)
+        if report and not quiet:
+            show(report)
+        print_errors(errors)
+        if not quiet:
+            print_notices(notices)
     if not quiet:
-        print_notices(scan.notice for scan in scans if scan.notice)
-        err(summary_line("pin", tally, time.monotonic() - started))
+        err(summary_line("pin", tally, seconds))
     if errors:
         raise typer.Exit(EXIT_ERROR)
     # A filter that wrote its stream did its job; exit 1 would break `set -o pipefail`.
@@ -175,12 +202,21 @@ def _emit(
                 write_atomic(source.path, source.encode(new_text), expected=source.raw)
             except PinnerError as exc:
                 errors.append(str(exc))
+                _unwritten(plan)
             except OSError as exc:
                 errors.append(
                     f"{plan.scan.display}: cannot write the file ({exc.strerror}); it was not "
                     "changed. Check the permissions of the file and its folder."
                 )
+                _unwritten(plan)
     return changed
+
+
+def _unwritten(plan: FilePlan) -> None:
+    """A file that could not be written was not pinned: count its images as failed."""
+    plan.tally.failed += plan.tally.pinned
+    plan.tally.pinned = 0
+    plan.changes = []
 
 
 def _unified_diff(display: str, old: str, new: str) -> str:

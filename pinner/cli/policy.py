@@ -5,14 +5,17 @@ from __future__ import annotations
 import typer
 
 from pinner.cli.app import app, out
-from pinner.cli.options import Exempt
+from pinner.cli.common import command_settings
+from pinner.cli.options import ConfigFile, Exempt, NoConfig
 from pinner.gatekeeper import policy_yaml
 
 
 @app.command(
     epilog="Example: pinner policy --exempt 'registry.k8s.io/pause*' | kubectl apply -f -",
 )
-def policy(exempt: Exempt = None) -> None:
-    """Print a Gatekeeper ConstraintTemplate and Constraint with pinner check's rule."""
-    out(policy_yaml(tuple(exempt or ())))
+def policy(exempt: Exempt = None, config: ConfigFile = None, no_config: NoConfig = False) -> None:
+    """Print a Gatekeeper policy that enforces pinner check's rule."""
+    # .pinner.yaml's exemptions too, so the cluster admits exactly what the commit hook does.
+    settings = command_settings(config, no_config, exempt=exempt)
+    out(policy_yaml(settings.exempt))
     raise typer.Exit(0)

@@ -7,8 +7,15 @@ from typing import Annotated
 import typer
 
 from pinner.cli.app import EXIT_ERROR, app, out, print_errors
-from pinner.cli.options import GcloudHosts, InsecureRegistries, Mirrors, Platform
-from pinner.cli.resolve import RegistryOptions
+from pinner.cli.common import command_settings
+from pinner.cli.options import (
+    ConfigFile,
+    GcloudHosts,
+    InsecureRegistries,
+    Mirrors,
+    NoConfig,
+    Platform,
+)
 from pinner.errors import PinnerError
 from pinner.reference import parse_reference
 
@@ -20,21 +27,30 @@ def digest(
     insecure_registry: InsecureRegistries = None,
     mirror: Mirrors = None,
     gcloud_host: GcloudHosts = None,
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
 ) -> None:
     """Print the digest a tag points to, as `crane digest` does."""
-    options = RegistryOptions.from_flags(platform, insecure_registry, mirror, gcloud_host)
+    settings = command_settings(
+        config,
+        no_config,
+        platform=platform,
+        mirrors=mirror,
+        insecure_registries=insecure_registry,
+        gcloud_hosts=gcloud_host,
+    )
     try:
         reference = parse_reference(image)
         from pinner.registry import RegistryClient, RegistrySettings
 
-        settings = RegistrySettings(
-            insecure_registries=options.insecure_registries,
-            mirrors=dict(options.mirrors),
-            gcloud_hosts=options.gcloud_hosts,
-            platform=platform,
+        registry_settings = RegistrySettings(
+            insecure_registries=settings.insecure_registries,
+            mirrors=dict(settings.mirrors),
+            gcloud_hosts=settings.gcloud_hosts,
+            platform=settings.platform,
         )
-        with RegistryClient(settings) as client:
-            found = client.resolve(reference, platform)
+        with RegistryClient(registry_settings) as client:
+            found = client.resolve(reference, settings.platform)
     except PinnerError as exc:
         print_errors([f"{image}: {exc}" if not str(exc).startswith(image) else str(exc)])
         raise typer.Exit(EXIT_ERROR) from None

@@ -1,0 +1,154 @@
+"""Which files a run reads: the files named, and the manifests found under the folders named.
+
+A folder inside a git work tree is listed by git itself (``git ls-files --cached --others
+--exclude-standard``), so ``.gitignore`` is honoured exactly as git honours it; elsewhere it is
+walked. Either way pinner skips hidden files and folders, vendored trees, and symbolic links: a
+link to a file inside the folder is redundant (the file is read under its real name, once) and a
+link out of it leads somewhere pinner was not asked to go. A file named on the command line is
+always read, whatever its name, unless an ``--exclude`` glob matches it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from pinner.errors import ManifestError
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# Folders that hold other people's code or tooling state, not this repository's manifests.
+SKIPPED_FOLDERS = frozenset({"node_modules", "vendor", "third_party"})
+GIT_LIST = ("git", "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+GIT_TIMEOUT_SECONDS = 60
+# Set by git while it runs hooks; they would point git at another repository or index than the
+# folder pinner lists.
+GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR")
+_NOT_A_WORK_TREE = ("not a git repository", "must be run in a work tree")
+
+Parts = tuple[str, ...]
+
+
+def discover(arguments: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[tuple[str, Path]]:
+    """(display name, path) for every file to read, each real file once, in a stable order.
+
+    Raises ManifestError when git fails on a folder for a reason other than "not a repository".
+    """
+    patterns = tuple(_normalize(pattern) for pattern in exclude)
+    seen: set[Path] = set()
+    for argument in arguments:
+        root = Path(argument)
+        if not root.is_dir():
+            if not is_excluded(_parts(argument), patterns) and _first_visit(root, seen):
+                yield argument, root
+            continue
+        for parts in folder_files(root):
+            path = root.joinpath(*parts)
+            if not is_excluded(parts, patterns) and _first_visit(path, seen):
+                yield str(path), path
+
+
+def folder_files(root: Path) -> list[Parts]:
+    """The manifests under ``root`` as path parts relative to it, files before subfolders."""
+    listed = _git_files(root)
+    candidates = listed if listed is not None else _walk(root)
+    found = [
+        parts
+        for parts in candidates
+        if _wanted(parts) and not (path := root.joinpath(*parts)).is_symlink() and path.is_file()
+    ]
+    return sorted(set(found), key=_walk_order)
+
+
+def is_excluded(parts: Sequence[str], patterns: Sequence[str]) -> bool:
+    """True when a glob matches the path or any run of its consecutive parts.
+
+    ``fnmatch`` rules, case-sensitive, where ``*`` also matches ``/`` (so ``**`` works as people
+    expect): ``generated`` matches any file or folder of that name, ``*.json`` any JSON file,
+    ``charts/**`` anything under a ``charts`` folder at any depth.
+    """
+    if not patterns:
+        return False
+    runs = {"/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}
+    return any(fnmatchcase(run, pattern) for run in runs for pattern in patterns)
+
+
+def _wanted(parts: Parts) -> bool:
+    *folders, name = parts
+    return (
+        name.endswith(MANIFEST_SUFFIXES)
+        and not name.startswith(".")
+        and not any(folder.startswith(".") or folder in SKIPPED_FOLDERS for folder in folders)
+    )
+
+
+def _walk(root: Path) -> Iterator[Parts]:
+    for folder, subfolders, names in os.walk(root):
+        # Pruned here for speed; _wanted applies the same rule to git's list.
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if not name.startswith(".")
+            and name not in SKIPPED_FOLDERS
+            and not os.path.islink(os.path.join(folder, name))
+        ]
+        relative = Path(folder).relative_to(root).parts
+        for name in names:
+            yield (*relative, name)
+
+
+def _git_files(root: Path) -> list[Parts] | None:
+    """The files git would track under ``root``, or None when ``root`` is not in a work tree."""
+    env = {key: value for key, value in os.environ.items() if key not in GIT_LOCATION_VARIABLES}
+    try:
+        listing = subprocess.run(
+            GIT_LIST,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except FileNotFoundError:  # no git installed: nothing to honour
+        return None
+    except subprocess.TimeoutExpired:
+        raise ManifestError(
+            f"{root}: `git ls-files` did not finish in {GIT_TIMEOUT_SECONDS}s. Name the folders "
+            "to read, or check the repository with `git status`."
+        ) from None
+    if listing.returncode != 0:
+        message = listing.stderr.decode("utf-8", "replace").strip()
+        if any(phrase in message for phrase in _NOT_A_WORK_TREE):
+            return None
+        first_line = message.splitlines()[0] if message else f"exit status {listing.returncode}"
+        raise ManifestError(
+            f"{root}: `git ls-files` failed ({first_line}); pinner lists folders in a git work "
+            "tree with git so that .gitignore is honoured. Fix what git reports, then run again."
+        )
+    names = listing.stdout.split(b"\0")
+    return [tuple(os.fsdecode(name).split("/")) for name in names if name]
+
+
+def _walk_order(parts: Parts) -> tuple[tuple[int, str], ...]:
+    # As a sorted top-down walk visits them: a folder's files, then each subfolder in turn.
+    *folders, name = parts
+    return (*((1, folder) for folder in folders), (0, name))
+
+
+def _first_visit(path: Path, seen: set[Path]) -> bool:
+    real = path.resolve()
+    if real in seen:
+        return False
+    seen.add(real)
+    return True
+
+
+def _parts(argument: str) -> Parts:
+    return tuple(part for part in Path(argument).as_posix().split("/") if part not in ("", "."))
+
+
+def _normalize(pattern: str) -> str:
+    return pattern.removeprefix("./").rstrip("/") or pattern
