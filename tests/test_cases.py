@@ -19,6 +19,12 @@ DIGESTS = CASES / "digests.txt"
 CASE_DIRS = sorted(path for path in CASES.iterdir() if path.is_dir())
 
 
+@pytest.fixture(autouse=True)
+def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pinner reads the nearest .pinner.yaml from the working folder: keep the cases alone.
+    monkeypatch.chdir(tmp_path)
+
+
 def _only(folder: Path, stem: str) -> Path | None:
     found = sorted(folder.glob(f"{stem}.*"))
     assert len(found) <= 1, f"{folder.name}: more than one {stem}.*"
