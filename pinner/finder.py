@@ -148,10 +148,15 @@ class _Finder:
         self.rules = rules
         self.lines = LineIndex(text)
         self.sites: list[ImageSite] = []
+        self.mappings: dict[int, dict[str, Node]] = {}
+        self.merging: set[int] = set()
+        self.objects: set[int] = set()
 
     def visit_object(self, node: Node) -> None:
-        if not isinstance(node, MappingNode):
+        # An aliased object is visited once: a List may hold itself.
+        if not isinstance(node, MappingNode) or id(node) in self.objects:
             return
+        self.objects.add(id(node))
         fields = self.mapping(node)
         kind = _scalar_value(fields.get("kind"))
         api_version = _scalar_value(fields.get("apiVersion"))
@@ -251,12 +256,23 @@ class _Finder:
 
     def mapping(self, node: MappingNode) -> dict[str, Node]:
         """A mapping's entries by key, with merge keys (<<) applied; duplicate keys are errors."""
+        # Cached: aliases share nodes, and merges of merges must not multiply the work.
+        known = self.mappings.get(id(node))
+        if known is not None:
+            return known
+        self.merging.add(id(node))
         entries: dict[str, Node] = {}
         merged: dict[str, Node] = {}
         for key_node, value in node.value:
             key = _scalar_value(key_node)
             if key == MERGE_KEY:
                 for source in _merge_sources(value):
+                    if id(source) in self.merging:
+                        raise ManifestError(
+                            f"{self.path}:{key_node.start_mark.line + 1}: a merge key (<<) "
+                            "includes the mapping that holds it. Remove it; the file was not "
+                            "changed."
+                        )
                     for merged_key, merged_value in self.mapping(source).items():
                         merged.setdefault(merged_key, merged_value)
                 continue
@@ -268,7 +284,10 @@ class _Finder:
                     "changed."
                 )
             entries[key] = value
-        return {**merged, **entries} if merged else entries
+        self.merging.discard(id(node))
+        result = {**merged, **entries} if merged else entries
+        self.mappings[id(node)] = result
+        return result
 
     def add_site(self, node: Node, kind: str, name: str, field: str, container: str) -> None:
         line = node.start_mark.line + 1

@@ -346,6 +346,38 @@ def test_an_alias_bomb_does_not_explode() -> None:
     assert [site.image for site in sites] == ["nginx"]
 
 
+def test_a_merge_bomb_does_not_explode() -> None:
+    lines = ["kind: Pod", "a0: &a0 {x: 1}"]
+    lines += [f"a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}, *a{i - 1}]}}" for i in range(1, 40)]
+    lines += ["spec: {<<: *a39, containers: [{name: c, image: nginx}]}"]
+    started = time.monotonic()
+    sites = find_images("\n".join(lines) + "\n", "m.yaml")
+    assert time.monotonic() - started < 5
+    assert [site.image for site in sites] == ["nginx"]
+
+
+def test_a_list_that_holds_itself() -> None:
+    text = "kind: List\nitems:\n  - &l\n    kind: List\n    items: [*l]\n"
+    assert find_images(text, "m.yaml") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("kind: Pod\nspec: &s {containers: [{name: x, image: 'a:1'}], <<: *s}\n", 2),
+        ("kind: Pod\nspec:\n  containers:\n    - &c {name: x, image: 'a:1', <<: *c}\n", 4),
+        ("kind: Pod\nspec: &s\n  containers: []\n  <<: [{}, *s]\n", 4),
+    ],
+)
+def test_a_merge_key_that_includes_itself(text: str, line: int) -> None:
+    with pytest.raises(ManifestError) as error:
+        find_images(text, "m.yaml")
+    assert str(error.value) == (
+        f"m.yaml:{line}: a merge key (<<) includes the mapping that holds it. Remove it; the file "
+        "was not changed."
+    )
+
+
 # --- what it refuses -----------------------------------------------------------------------------
 
 
