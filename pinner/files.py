@@ -12,6 +12,7 @@ from pathlib import Path
 from pinner.errors import ManifestError
 
 UTF8_BOM = "\ufeff"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
@@ -32,6 +33,11 @@ class SourceFile:
 
 def decode(raw: bytes, display: str, path: Path | None = None) -> SourceFile:
     """Decode ``raw`` as strict UTF-8, or raise a ManifestError that says where it fails."""
+    if raw.startswith(UTF16_BOMS):
+        # Windows PowerShell's `>` writes UTF-16: every other byte is NUL, but it is text.
+        raise ManifestError(
+            f"{display}: not UTF-8 text (it is UTF-16); it was not changed. Save the file as UTF-8."
+        )
     if b"\0" in raw:
         raise ManifestError(
             f"{display}: not a text file (it contains NUL bytes); it was not changed. "

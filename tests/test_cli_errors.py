@@ -113,6 +113,11 @@ def test_other_files_are_still_processed(capsys: pytest.CaptureFixture[str]) -> 
             "it with --exclude.",
         ),
         (
+            b"\xff\xfe" + POD.format("nginx:1.25").encode("utf-16-le"),
+            "error: m.yaml: not UTF-8 text (it is UTF-16); it was not changed. Save the file as "
+            "UTF-8.",
+        ),
+        (
             POD.format("Nginx:1.25"),
             "error: m.yaml:7:14: invalid image reference 'Nginx:1.25': repository names must be "
             "lowercase. Fix the image; the file was not changed.",
@@ -124,7 +129,7 @@ def test_other_files_are_still_processed(capsys: pytest.CaptureFixture[str]) -> 
             "changed.",
         ),
     ],
-    ids=["duplicate-key", "not-a-string", "not-utf8", "binary", "uppercase", "bad-tag"],
+    ids=["duplicate-key", "not-a-string", "not-utf8", "binary", "utf16", "uppercase", "bad-tag"],
 )
 @pytest.mark.parametrize("command", ["check", "pin"])
 def test_bad_manifest(
@@ -408,12 +413,17 @@ def test_stdin_with_nothing_to_pin_passes_through(
             INVALID_YAML_ERROR.replace("bad.yaml", "<stdin>").encode() + b"\n",
         ),
         (
-            b"\xff\xfe",
-            b"error: <stdin>:1: not UTF-8 text (byte 0xff at offset 0); it was not changed. "
+            b"kind: Pod\n# \xff\n",
+            b"error: <stdin>:2: not UTF-8 text (byte 0xff at offset 12); it was not changed. "
             b"Save the file as UTF-8.\n",
         ),
+        (
+            "kind: Pod\n".encode("utf-16"),
+            b"error: <stdin>: not UTF-8 text (it is UTF-16); it was not changed. Save the file "
+            b"as UTF-8.\n",
+        ),
     ],
-    ids=["missing-digest", "invalid-yaml", "not-utf8"],
+    ids=["missing-digest", "invalid-yaml", "not-utf8", "utf16"],
 )
 def test_stdin_error_writes_nothing_to_stdout(
     monkeypatch: pytest.MonkeyPatch,
