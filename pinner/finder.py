@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from pinner.errors import ManifestError
 from pinner.yamlnodes import (
+    LINE_BREAK_RE,
     LineIndex,
     MappingNode,
     MarkedYAMLError,
@@ -70,8 +71,9 @@ NO_POD_SPEC_KINDS = frozenset(
 )
 # API groups of the kinds above that do not end in ".k8s.io"; "" is the core group (v1).
 BUILTIN_GROUPS = frozenset({"", "apps", "batch", "policy", "autoscaling", "extensions"})
-# An anchor (&name) or tag (!tag) that precedes a scalar inside its node span.
-_NODE_PROPERTIES_RE = re.compile(r"(?:[&!]\S*\s+)*")
+# An anchor (&name) or tag (!tag) that precedes a scalar inside its node span, and the comment
+# that may follow them when the scalar starts on the next line.
+_NODE_PROPERTIES_RE = re.compile(r"(?:(?:[&!]\S*|#[^\r\n\x85\u2028\u2029]*)\s+)*")
 MERGE_KEY = "<<"
 TEMPLATE_IMAGE_NOTICE = (
     "{path}: skipped: an image holds a Go/Helm template expression ('{{{{'); "
@@ -305,9 +307,10 @@ class _Finder:
         properties = _NODE_PROPERTIES_RE.match(self.text, node_start, end)
         start = properties.end() if properties is not None else node_start
         column = node.start_mark.column + 1 + (start - node_start)
-        if "\n" in self.text[node_start:start]:
-            line = self.text.count("\n", 0, start) + 1
-            column = start - self.text.rfind("\n", 0, start)
+        breaks = list(LINE_BREAK_RE.finditer(self.text, node_start, start))
+        if breaks:
+            line += len(breaks)
+            column = start - breaks[-1].end() + 1
         quote = node.style if node.style in ("'", '"') else ""
         problem = _splice_problem(self.text[start:end], node.value, node.style)
         self.sites.append(

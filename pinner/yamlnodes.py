@@ -17,6 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 __all__ = [
+    "LINE_BREAK_RE",
     "LineIndex",
     "MappingNode",
     "MarkedYAMLError",
@@ -28,7 +29,7 @@ __all__ = [
 
 # libyaml treats these as line breaks (YAML 1.1), and counts CRLF as one character in
 # Mark.index; so when any of them is present we compute offsets from line and column instead.
-_LINE_BREAK_RE = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
+LINE_BREAK_RE = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
 _UNUSUAL_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 # libyaml 0.1.7's only complaint about `a:b` in a flow collection, which newer YAML allows.
 _LIBYAML_FLOW_COLON = "found unexpected ':'"
@@ -75,7 +76,7 @@ class LineIndex:
         self._simple = not any(brk in text for brk in _UNUSUAL_BREAKS)
         self._line_starts: list[int] = []
         if not self._simple:
-            self._line_starts = [0] + [m.end() for m in _LINE_BREAK_RE.finditer(text)]
+            self._line_starts = [0] + [m.end() for m in LINE_BREAK_RE.finditer(text)]
 
     def offset(self, mark: Any) -> int:
         if self._simple:

@@ -61,11 +61,21 @@ def test_position_of_the_value(image: str, written: str, column: int, quote: str
     assert site.problem is None
 
 
-def test_position_after_an_anchor_on_the_line_above() -> None:
-    text = POD.format(image="&img\n        nginx:1.25")
+@pytest.mark.parametrize(
+    ("image", "line"),
+    [
+        ("&img\n        nginx:1.25", 9),
+        ("&img # the app\n        nginx:1.25", 9),
+        ("!!str # a comment\n        # another\n        nginx:1.25", 10),
+    ],
+)
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028"])
+def test_position_after_properties_on_the_line_above(image: str, line: int, newline: str) -> None:
+    text = POD.format(image=image).replace("\n", newline)
     site = one_site(text)
-    assert (site.line, site.column) == (9, 9)
+    assert (site.line, site.column) == (line, 9)
     assert text[site.start : site.end] == "nginx:1.25"
+    assert site.problem is None
 
 
 def test_positions_count_characters_not_bytes() -> None:
