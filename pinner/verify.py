@@ -1,0 +1,364 @@
+"""Check pins against their registries, and name a digest by the tags that point to it.
+
+Library logic over a registry client; nothing here prints. Public API:
+
+- ``verify_pins(scans, client, options, progress=None) -> VerifyResult``: every pinned
+  reference in ``scans`` (exempt ones aside) gets a ``PinCheck``: ``ok``, ``missing`` (the
+  registry no longer has the digest), ``drift`` (``name:tag@digest`` whose tag now points
+  elsewhere, or no longer exists), ``platform`` (a warning: the pin is one platform's manifest
+  of the multi-arch index its tag points to) or ``error`` (the registry could not say).
+  Each distinct digest gets one HEAD; each distinct tag one HEAD, and one GET of its manifest
+  only when a pin differs from it. Lookups run concurrently, bounded like the resolver's.
+- ``tags_for_digest(client, ref, digest, progress=None) -> TagsResult``: the repository's tags
+  that point to ``digest`` now, from the tag list's gcr.io ``manifest`` map when the registry
+  sends one, else from a HEAD per tag.
+- ``run_bounded(jobs, settings, progress=None)``: the shared thread pool: at most
+  ``settings.concurrency`` requests at once and ``settings.per_registry`` per registry.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from itertools import chain, zip_longest
+from typing import Protocol, TypeVar
+
+from pinner.errors import RegistryError
+from pinner.finder import ImageSite
+from pinner.manifests import INDEX_TYPES, json_object
+from pinner.platforms import normalize, parse_platform, select_manifest
+from pinner.policy import is_exempt
+from pinner.reference import Reference
+from pinner.registry import Manifest, RegistrySettings, TagList
+from pinner.registry_errors import ImageNotFoundError
+from pinner.scan import FileScan
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+DigestKey = tuple[str, str, str]  # registry, repository, digest
+TagKey = tuple[str, str, str]  # registry, repository, tag
+
+OK = "ok"
+MISSING = "missing"
+DRIFT = "drift"
+PLATFORM = "platform"
+ERROR = "error"
+STATUSES = (OK, DRIFT, MISSING, PLATFORM, ERROR)
+
+
+class RegistryReader(Protocol):
+    """What verify and tags need from a client; ``RegistryClient`` is one."""
+
+    @property
+    def settings(self) -> RegistrySettings: ...
+
+    def resolve(self, ref: Reference, platform: str | None = None) -> str: ...
+
+    def manifest_exists(self, ref: Reference, digest: str) -> bool: ...
+
+    def fetch_manifest(self, ref: Reference, digest_or_tag: str) -> Manifest: ...
+
+    def list_tags(self, ref: Reference) -> TagList: ...
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    exempt: tuple[str, ...] = ()
+    # The platform pins were made for (--platform): a pin of that platform's manifest is then
+    # what the user asked for, not the multi-arch mistake.
+    platform: str | None = None
+
+
+@dataclass(frozen=True)
+class PinCheck:
+    """What the registry says about one pinned image site."""
+
+    site: ImageSite
+    reference: Reference
+    status: str  # one of STATUSES
+    exists: bool | None = None  # whether the registry has the pinned digest (None: unknown)
+    tag_found: bool | None = None  # whether the tag exists (None: no tag, or unknown)
+    current: str | None = None  # the digest the tag calls for now (what --update would write)
+    platform: str | None = None  # for PLATFORM: the platform the pinned manifest is for
+    index: str | None = None  # for PLATFORM: the index the tag points to
+
+
+@dataclass
+class VerifyResult:
+    checks: list[PinCheck] = field(default_factory=list)
+    # Registry failures, each with the places that use the image; then unreadable files and
+    # invalid references.
+    errors: list[str] = field(default_factory=list)
+    files: int = 0
+    references: int = 0
+    not_pinned: int = 0
+    exempt: int = 0
+    failed: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for check in self.checks if check.status == status)
+
+
+@dataclass(frozen=True)
+class TagState:
+    """What a tag points to now, and (when a pin differs from it) what that manifest holds."""
+
+    top: str | None  # the tag's own digest; None when the tag does not exist
+    children: Mapping[str, str] = field(default_factory=dict)  # index child digest -> platform
+    expected: str | None = None  # the digest a pin of this tag should have (per --platform)
+
+
+def verify_pins(
+    scans: Sequence[FileScan],
+    client: RegistryReader,
+    options: VerifyOptions,
+    progress: Progress | None = None,
+) -> VerifyResult:
+    """Ask the registries about every pinned reference; see the module docstring."""
+    _check_no_default_platform(client)
+    if options.platform is not None:
+        parse_platform(options.platform)  # a bad option fails once, before any request
+    result = VerifyResult(files=len(scans))
+    pinned: list[tuple[ImageSite, Reference]] = []
+    for scan in scans:
+        if scan.error is not None:
+            result.errors.append(str(scan.error))
+            result.failed += 1
+        result.errors.extend(str(error) for error in scan.invalid.values())
+        for index, site in enumerate(scan.sites):
+            result.references += 1
+            reference = scan.references.get(index)
+            if reference is None:
+                result.failed += 1
+            elif is_exempt(site.image, options.exempt):
+                result.exempt += 1
+            elif reference.digest is None:
+                result.not_pinned += 1
+            else:
+                pinned.append((site, reference))
+
+    digests: dict[DigestKey, Reference] = {}
+    tags: dict[TagKey, tuple[Reference, set[str]]] = {}
+    for _, reference in pinned:
+        digests.setdefault(_digest_key(reference), reference)
+        if reference.tag is not None:
+            bare = replace(reference, digest=None)
+            entry = tags.setdefault(reference.match_key, (bare, set()))
+            entry[1].add(_digest(reference))
+
+    jobs: list[tuple[tuple[str, tuple[str, str, str]], str, Callable[[], object]]] = []
+    for key, reference in digests.items():
+        digest = _digest(reference)
+        jobs.append((("digest", key), reference.registry, _exists_job(client, reference, digest)))
+    for key, (reference, wanted) in tags.items():
+        job = _tag_job(client, reference, frozenset(wanted), options.platform)
+        jobs.append((("tag", key), reference.registry, job))
+    answers, failures = run_bounded(jobs, client.settings, progress)
+
+    failed_sites: dict[tuple[str, tuple[str, str, str]], list[ImageSite]] = {}
+    for site, reference in pinned:
+        lookups = [("digest", _digest_key(reference))]
+        if reference.tag is not None:
+            lookups.append(("tag", reference.match_key))
+        broken = [lookup for lookup in lookups if lookup in failures]
+        if broken:
+            # One message per image: when the digest could not be checked, the tag's failure
+            # (nearly always the same refusal) would only repeat it.
+            failed_sites.setdefault(broken[0], []).append(site)
+            result.checks.append(PinCheck(site, reference, ERROR))
+            result.failed += 1
+            continue
+        exists = answers[lookups[0]]
+        state = answers[lookups[1]] if len(lookups) > 1 else None
+        assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
+        result.checks.append(_judge(site, reference, exists, state))
+    registry_errors = [
+        f"{failures[lookup]}\n  used at {', '.join(_where(site) for site in sites)}"
+        for lookup, sites in failed_sites.items()
+    ]
+    result.errors = registry_errors + result.errors
+    return result
+
+
+def _judge(site: ImageSite, reference: Reference, exists: bool, state: TagState | None) -> PinCheck:
+    digest = _digest(reference)
+    check = PinCheck(site, reference, OK if exists else MISSING, exists=exists)
+    if state is None:
+        return check  # a digest-only pin: nothing to compare it with
+    if state.top is None:
+        return replace(check, status=MISSING if not exists else DRIFT, tag_found=False)
+    check = replace(check, tag_found=True, current=state.expected or state.top)
+    if digest in (state.top, state.expected):
+        # The tag points here, or (pinned with --platform) to an index whose child this is.
+        return replace(check, current=digest)
+    if not exists:
+        return check
+    platform = state.children.get(digest)
+    if platform is not None:
+        return replace(check, status=PLATFORM, platform=platform, index=state.top)
+    return replace(check, status=DRIFT)
+
+
+def _exists_job(client: RegistryReader, reference: Reference, digest: str) -> Callable[[], bool]:
+    def job() -> bool:
+        return client.manifest_exists(reference, digest)
+
+    return job
+
+
+def _tag_job(
+    client: RegistryReader, reference: Reference, pinned: frozenset[str], platform: str | None
+) -> Callable[[], TagState]:
+    def job() -> TagState:
+        try:
+            # The client has no default platform: this is the tag's own digest, by HEAD.
+            top = client.resolve(reference)
+        except ImageNotFoundError:
+            return TagState(None)
+        if pinned <= {top}:
+            return TagState(top, expected=top)
+        # A pin differs: is it drift, or one platform's manifest of the index the tag names?
+        manifest = client.fetch_manifest(reference, top)
+        if manifest.media_type not in INDEX_TYPES:
+            return TagState(top, expected=top)
+        index = json_object(manifest.body)
+        expected = select_manifest(index, parse_platform(platform)) if platform else top
+        return TagState(top, index_children(index), expected)
+
+    return job
+
+
+def index_children(index: Mapping[str, object]) -> dict[str, str]:
+    """Every manifest an index lists, by digest, with its platform as ``os/arch[/variant]``."""
+    children: dict[str, str] = {}
+    entries = index.get("manifests")
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("digest"), str):
+            continue
+        platform = entry.get("platform")
+        described = "unknown platform"
+        if isinstance(platform, Mapping):
+            os, arch = platform.get("os"), platform.get("architecture")
+            variant = platform.get("variant") or ""
+            if isinstance(os, str) and isinstance(arch, str) and isinstance(variant, str):
+                described = str(normalize(os, arch, variant))
+        children.setdefault(entry["digest"], described)
+    return children
+
+
+@dataclass(frozen=True)
+class TagsResult:
+    tags: list[str]  # sorted
+    from_map: bool  # the registry's manifest map answered; no HEAD per tag was needed
+    listed: int  # how many tags the repository has
+    failures: dict[str, RegistryError] = field(default_factory=dict)  # tag -> why it is unknown
+
+
+def tags_for_digest(
+    client: RegistryReader,
+    reference: Reference,
+    digest: str,
+    progress: Progress | None = None,
+) -> TagsResult:
+    """The tags of ``reference``'s repository that point to ``digest`` now.
+
+    Listing failures propagate. A tag deleted between the list and its HEAD is not a failure;
+    any other failed HEAD is returned, because the answer may then be incomplete.
+    """
+    _check_no_default_platform(client)
+    listing = client.list_tags(reference)
+    if listing.manifests:
+        # gcr.io and Artifact Registry say which tags each digest has: no HEADs needed.
+        entry = listing.manifests.get(digest)
+        found = sorted(set(entry.tags)) if entry is not None else []
+        return TagsResult(found, from_map=True, listed=len(listing.tags))
+    bare = Reference(reference.domain, reference.path, None, None)
+    jobs: list[tuple[str, str, Callable[[], str | None]]] = [
+        (tag, reference.registry, _head_job(client, replace(bare, tag=tag)))
+        for tag in dict.fromkeys(listing.tags)
+    ]
+    answers, failures = run_bounded(jobs, client.settings, progress)
+    found = sorted(tag for tag, answer in answers.items() if answer == digest)
+    return TagsResult(found, from_map=False, listed=len(jobs), failures=failures)
+
+
+def _head_job(client: RegistryReader, reference: Reference) -> Callable[[], str | None]:
+    def job() -> str | None:
+        try:
+            return client.resolve(reference)
+        except ImageNotFoundError:
+            return None  # deleted since the list was made: it points nowhere
+
+    return job
+
+
+def run_bounded(
+    jobs: Sequence[tuple[K, str, Callable[[], T]]],
+    settings: RegistrySettings,
+    progress: Progress | None = None,
+) -> tuple[dict[K, T], dict[K, RegistryError]]:
+    """Run ``(key, registry, job)`` triples on a pool bounded like the resolver's.
+
+    Registry failures are collected by key; anything else is a bug and propagates.
+    ``progress(done, total)`` is called in the calling thread.
+    """
+    if progress is not None:
+        progress(0, len(jobs))
+    if not jobs:
+        return {}, {}
+    registries = {registry for _, registry, _ in jobs}
+    limits = {name: threading.BoundedSemaphore(settings.per_registry) for name in registries}
+
+    def bounded(registry: str, job: Callable[[], T]) -> T:
+        with limits[registry]:
+            return job()
+
+    futures: dict[K, Future[T]] = {}
+    workers = min(settings.concurrency, len(jobs))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinner-verify") as pool:
+        for key, registry, job in _interleaved(jobs):
+            futures[key] = pool.submit(bounded, registry, job)
+        for done, _ in enumerate(as_completed(futures.values()), start=1):
+            if progress is not None:
+                progress(done, len(jobs))
+    answers: dict[K, T] = {}
+    failures: dict[K, RegistryError] = {}
+    for key, _, _ in jobs:
+        try:
+            answers[key] = futures[key].result()
+        except RegistryError as error:
+            failures[key] = error
+    return answers, failures
+
+
+def _interleaved(
+    jobs: Sequence[tuple[K, str, Callable[[], T]]],
+) -> list[tuple[K, str, Callable[[], T]]]:
+    """Jobs taking registries in turn, so few workers wait on one busy registry."""
+    by_registry: dict[str, list[tuple[K, str, Callable[[], T]]]] = {}
+    for job in jobs:
+        by_registry.setdefault(job[1], []).append(job)
+    rounds = zip_longest(*by_registry.values())
+    return [job for job in chain.from_iterable(rounds) if job is not None]
+
+
+def _check_no_default_platform(client: RegistryReader) -> None:
+    # resolve() without a platform must answer with the tag's own digest, as a HEAD does.
+    if client.settings.platform is not None:
+        raise ValueError("verify and tags need a client without a default platform")
+
+
+def _digest(reference: Reference) -> str:
+    assert reference.digest is not None
+    return reference.digest
+
+
+def _digest_key(reference: Reference) -> DigestKey:
+    return (reference.registry, reference.repository, _digest(reference))
+
+
+def _where(site: ImageSite) -> str:
+    return f"{site.path}:{site.line}:{site.column}"
