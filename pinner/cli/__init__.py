@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pinner.cli import check, pin, policy, registry_commands  # noqa: F401  (they register commands)
+from pinner.cli import (  # noqa: F401  (they register commands)
+    check,
+    pin,
+    policy,
+    registry_commands,
+    tags,
+    verify,
+)
 from pinner.cli.app import app
 
 
