@@ -96,9 +96,8 @@ def tags(
             print_errors(
                 [
                     f"no tag of {repository} points to {digest} ({found.listed} "
-                    f"tag{'' if found.listed == 1 else 's'} checked). The digest may be one "
-                    "platform's manifest of a multi-arch index, or its tags have moved on; "
-                    "`pinner verify` tells which."
+                    f"tag{'' if found.listed == 1 else 's'} checked). It may be one platform's "
+                    "manifest of a multi-arch index, or the tags that named it have moved on."
                 ]
             )
         raise typer.Exit(EXIT_CHANGES)
