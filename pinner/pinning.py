@@ -24,7 +24,8 @@ MatchKey = tuple[str, str, str]
 class PinOptions:
     keep_tag: bool = False
     exempt: tuple[str, ...] = ()
-    # Re-resolve `name:tag@digest` references and move the digest when the tag has moved.
+    # Also re-resolve `name:tag@digest` references and move the digest when the tag has moved
+    # (references not pinned yet are pinned as usual; digest-only pins stay as they are).
     update: bool = False
 
 
@@ -69,8 +70,8 @@ class FilePlan:
 def needs_digest(site: ImageSite, reference: Reference, options: PinOptions) -> bool:
     if is_exempt(site.image, options.exempt):
         return False
-    if options.update:
-        return reference.tag is not None and reference.digest is not None
+    if options.update and reference.tag is not None and reference.digest is not None:
+        return True
     return not is_pinned(site.image)
 
 
@@ -118,7 +119,9 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
             plan.tally.failed += 1
             plan.errors.append(_unspliceable(site))
             continue
-        new_image = reference.pinned(digest, keep_tag=options.keep_tag or options.update)
+        # A pin being moved keeps the tag it was written with.
+        keep_tag = options.keep_tag or reference.digest is not None
+        new_image = reference.pinned(digest, keep_tag=keep_tag)
         if new_image == site.image:
             plan.tally.already_pinned += 1
             continue

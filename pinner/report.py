@@ -11,6 +11,7 @@ from typing import Any
 
 from pinner.finder import ImageSite
 from pinner.pinning import Change, Tally
+from pinner.policy import is_pinned
 
 FORMATS = ("text", "json", "github")
 FIELD_WORDS = {
@@ -150,9 +151,15 @@ def github_error(message: str, level: str = "error") -> str:
 
 
 def _change_annotation(change: Change, written: bool) -> str:
+    # An old image with a digest is a pin `pin --update` moves because its tag has moved.
+    moved = is_pinned(change.old)
     if written:
-        return github_annotation(change.site, f"pinned {change.old} as {change.new}", "notice")
-    message = f"{change.old} is not pinned by digest; pinner pin would write {change.new}"
+        done = f"moved {change.old} to" if moved else f"pinned {change.old} as"
+        return github_annotation(change.site, f"{done} {change.new}", "notice")
+    if moved:
+        message = f"{change.old} has drifted; pinner pin --update would write {change.new}"
+    else:
+        message = f"{change.old} is not pinned by digest; pinner pin would write {change.new}"
     return github_annotation(change.site, message)
 
 
