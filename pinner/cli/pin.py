@@ -43,6 +43,7 @@ from pinner.cli.progress import Progress
 from pinner.cli.resolve import RegistryOptions, resolve_online
 from pinner.digests import format_digest_lines, load_digest_files
 from pinner.errors import PinnerError
+from pinner.finder import ImageSite
 from pinner.pinning import (
     FilePlan,
     MatchKey,
@@ -52,6 +53,7 @@ from pinner.pinning import (
     sites_by_key,
     wanted_references,
 )
+from pinner.policy import is_exempt
 from pinner.reference import Reference
 from pinner.report import locations, pin_report, summary_line, summary_record
 from pinner.rewrite import write_atomic
@@ -120,7 +122,8 @@ def pin(
     stdin_mode = is_stdin(paths or ["."])
     options = PinOptions(keep_tag=settings.keep_tag, exempt=settings.exempt, update=update)
     try:
-        known = {} if update else load_digest_files(digest_files or ())
+        # With --update too: a digest file says what each tag points to now.
+        known = load_digest_files(digest_files or ())
     except PinnerError as exc:
         print_errors([str(exc)])
         raise typer.Exit(EXIT_ERROR) from None
@@ -147,13 +150,13 @@ def pin(
     ]
     write = not (dry_run or diff)
     changed = _emit(plans, stdin_mode=stdin_mode, write=write, diff=diff, errors=errors)
+    notices = [scan.notice for scan in scans if scan.notice]
     if write_digests is not None and not errors:
-        _write_lock(write_digests, wanted, digests, errors)
+        notices += _write_lock(write_digests, scans, options, wanted, digests, errors)
 
     tally = Tally()
     for plan in plans:
         tally.add(plan.tally)
-    notices = [scan.notice for scan in scans if scan.notice]
     seconds = time.monotonic() - started
     changes = [change for plan in plans for change in plan.changes]
     written = write and not errors if stdin_mode else write
@@ -248,12 +251,60 @@ def _failure_messages(
 
 def _write_lock(
     path: Path,
+    scans: Sequence[FileScan],
+    options: PinOptions,
     wanted: Mapping[MatchKey, Reference],
     digests: Mapping[MatchKey, str],
     errors: list[str],
-) -> None:
-    pins = {ref: digests[key] for key, ref in wanted.items() if key in digests}
+) -> list[str]:
+    """Write the lock file; return notices about tags it had to leave out."""
+    pins, notices = lock_pins(scans, options, wanted, digests)
     try:
         path.write_text(format_digest_lines(pins), encoding="utf-8")
     except OSError as exc:
-        errors.append(f"{path}: cannot write the digest file ({exc.strerror}).")
+        errors.append(
+            f"{path}: cannot write the digest file ({exc.strerror}). Check the path and the "
+            "permissions of its folder."
+        )
+    return notices
+
+
+def lock_pins(
+    scans: Sequence[FileScan],
+    options: PinOptions,
+    wanted: Mapping[MatchKey, Reference],
+    digests: Mapping[MatchKey, str],
+) -> tuple[dict[Reference, str], list[str]]:
+    """Every tag the files use, with its digest, so the lock file is complete.
+
+    A tag this run looked up (or was given by --digests) gets that digest. A tag only written
+    as ``name:tag@digest`` gets the digest written, so ``pin --update --offline`` can replay
+    the run; if the files pin it to different digests there is no one answer, and it is left
+    out with a notice. Digest-only pins name no tag and need no entry.
+    """
+    pins: dict[MatchKey, tuple[Reference, str]] = {
+        key: (ref, digests[key]) for key, ref in wanted.items() if key in digests
+    }
+    written: dict[MatchKey, dict[str, list[ImageSite]]] = {}
+    names: dict[MatchKey, Reference] = {}
+    for scan in scans:
+        for index, site in enumerate(scan.sites):
+            ref = scan.references.get(index)
+            if ref is None or ref.tag is None or ref.digest is None:
+                continue
+            if is_exempt(site.image, options.exempt) or ref.match_key in pins:
+                continue
+            names.setdefault(ref.match_key, ref)
+            written.setdefault(ref.match_key, {}).setdefault(ref.digest, []).append(site)
+    notices = []
+    for key, by_digest in written.items():
+        ref = names[key]
+        if len(by_digest) == 1:
+            pins[key] = (ref, next(iter(by_digest)))
+            continue
+        places = locations(site for sites in by_digest.values() for site in sites)
+        notices.append(
+            f"{ref.name}:{ref.tag} is pinned to {len(by_digest)} different digests ({places}), "
+            "so the digest file leaves it out. Run `pinner pin --update` to pin them alike."
+        )
+    return {ref: digest for ref, digest in pins.values()}, notices
