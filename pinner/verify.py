@@ -305,6 +305,8 @@ def run_bounded(
     Registry failures are collected by key; anything else is a bug and propagates.
     ``progress(done, total)`` is called in the calling thread.
     """
+    if len({key for key, _, _ in jobs}) != len(jobs):
+        raise ValueError("run_bounded needs a distinct key for every job")
     if progress is not None:
         progress(0, len(jobs))
     if not jobs:

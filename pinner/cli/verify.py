@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -32,7 +32,6 @@ from pinner.cli.options import (
     Mirrors,
     NoConfig,
     Paths,
-    Platform,
     Quiet,
 )
 from pinner.cli.progress import Progress
@@ -52,6 +51,17 @@ from pinner.verify import (
 )
 
 UPDATE_HINT = "Run `pinner pin --update` to move the pin."
+# pin's --platform, read the other way round: the platform the pins were made for.
+Platform = Annotated[
+    Optional[str],  # noqa: UP045  (typer reads the annotation at run time)
+    typer.Option(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="The pins are this platform's manifests (as pinned with pin --platform): expect "
+        "them, and judge drift against them, instead of warning.",
+        show_default=False,
+    ),
+]
 
 
 @app.command(
