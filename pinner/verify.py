@@ -84,6 +84,7 @@ class PinCheck:
     current: str | None = None  # the digest the tag calls for now (what --update would write)
     platform: str | None = None  # for PLATFORM: the platform the pinned manifest is for
     index: str | None = None  # for PLATFORM: the index the tag points to
+    error: str | None = None  # for ERROR: why the registry could not say
 
 
 @dataclass
@@ -168,7 +169,7 @@ def verify_pins(
             # One message per image: when the digest could not be checked, the tag's failure
             # (nearly always the same refusal) would only repeat it.
             failed_sites.setdefault(broken[0], []).append(site)
-            result.checks.append(PinCheck(site, reference, ERROR))
+            result.checks.append(PinCheck(site, reference, ERROR, error=str(failures[broken[0]])))
             result.failed += 1
             continue
         exists = answers[lookups[0]]

@@ -341,6 +341,14 @@ def test_refused_credentials_exit_2_once_per_image_with_its_places(
         "0 ok, 0 drifted, 0 missing, 0 platform warnings, 0 not pinned, 0 exempt, 2 failed"
     )
 
+    # In JSON the pin says why too, and the error lists its places as in text.
+    code, stdout, _, _ = run(capsys, "verify", "--format", "json", "a.yaml")
+    document = json.loads(stdout)
+    refusal = errors[0].removeprefix("error: ")
+    assert code == 2
+    assert [(r["status"], r["message"]) for r in document["results"]] == [("error", refusal)]
+    assert document["errors"] == [f"{refusal}\n  used at {at('a.yaml')}"]
+
 
 def test_unreadable_files_and_bad_options_exit_2(
     capsys: pytest.CaptureFixture[str], pusher_anonymous: Pusher, unique_repo: str

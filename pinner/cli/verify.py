@@ -206,7 +206,7 @@ def _record(check: PinCheck) -> dict[str, Any]:
         "tag_digest": check.current,
         "platform": check.platform,
         "index": check.index,
-        "message": finding_message(check),
+        "message": check.error or finding_message(check),
     }
 
 
