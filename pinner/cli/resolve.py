@@ -6,7 +6,7 @@ Nothing here imports httpx at module level: ``pinner check`` and offline pins ne
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pinner.errors import PinnerError
 from pinner.reference import Reference
@@ -22,15 +22,17 @@ class RegistryOptions:
     mirrors: tuple[tuple[str, str], ...] = ()
     gcloud_hosts: frozenset[str] = frozenset()
     concurrency: int = 16
+    timeout: float | None = None  # seconds to connect and per read; None: the client's defaults
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RegistryOptions:
+    def from_settings(cls, settings: Settings, *, timeout: float | None = None) -> RegistryOptions:
         return cls(
             platform=settings.platform,
             insecure_registries=settings.insecure_registries,
             mirrors=settings.mirrors,
             gcloud_hosts=settings.gcloud_hosts,
             concurrency=settings.concurrency,
+            timeout=timeout,
         )
 
 
@@ -41,7 +43,8 @@ def resolve_online(
 ) -> tuple[dict[MatchKey, str], dict[MatchKey, PinnerError]]:
     """Ask the registries for every reference's digest; return digests and failures.
 
-    ``progress(done, total)`` is called as references are resolved, from worker threads.
+    A reference written ``name:tag@digest`` is looked up by its tag: the question is always
+    "what does this tag point to now?". ``progress(done, total)`` is called after each lookup.
     """
     from pinner.registry import RegistryClient, RegistrySettings
     from pinner.resolver import resolve_all
@@ -52,13 +55,10 @@ def resolve_online(
         gcloud_hosts=options.gcloud_hosts,
         platform=options.platform,
         concurrency=options.concurrency,
+        connect_timeout=options.timeout or RegistrySettings.connect_timeout,
+        read_timeout=options.timeout or RegistrySettings.read_timeout,
     )
-    if progress is not None:
-        progress(0, len(references))
+    by_tag = [replace(reference, digest=None) for reference in references]
     with RegistryClient(settings) as client:
-        # TODO(lead): resolve_all takes no progress callback yet; pass `progress` through so it
-        # is called with (done, total) after each reference, instead of only before and after.
-        result = resolve_all(references, client)
-    if progress is not None:
-        progress(len(references), len(references))
+        result = resolve_all(by_tag, client, progress=progress)
     return dict(result.digests), dict(result.failures)
