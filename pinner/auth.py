@@ -141,7 +141,7 @@ class DockerConfigKeychain:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
             raise ImageAuthError(
                 f"the docker config {path} cannot be read ({type(err).__name__})",
                 hint="Fix or remove the docker config.",
@@ -234,7 +234,7 @@ def run_credential_helper(name: str, server_url: str) -> Credential | None:
     try:
         reply = json.loads(completed.stdout)
         username, secret = str(reply["Username"]), str(reply["Secret"])
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except (json.JSONDecodeError, KeyError, TypeError, RecursionError):
         raise CredentialUnavailableError(
             f"{program} printed something that is not a credential for {server_url}",
             hint=f"Check that {program} works with `{program} get`.",

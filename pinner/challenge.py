@@ -99,7 +99,8 @@ class Token:
 def parse_token_response(body: bytes, now: float) -> Token:
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    # RecursionError: json.loads raises it for deeply nested input ([[[[...), which is bad input.
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise ImageLookupError(

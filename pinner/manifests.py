@@ -65,7 +65,8 @@ def hash_matches(digest: str, body: bytes) -> bool | None:
 def json_object(body: bytes) -> dict[str, object]:
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    # RecursionError: json.loads raises it for deeply nested input ([[[[...), which is bad input.
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise ImageLookupError(

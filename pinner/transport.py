@@ -88,7 +88,8 @@ def check_url(url: httpx.URL, insecure: frozenset[str]) -> None:
 def registry_error(body: bytes) -> tuple[str | None, str | None]:
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    # RecursionError: json.loads raises it for deeply nested input ([[[[...), which is bad input.
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None, None
     errors = data.get("errors") if isinstance(data, dict) else None
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
@@ -158,7 +159,7 @@ class Transport:
                     or untrusted
                     or isinstance(err, httpx.UnsupportedProtocol)
                 ):
-                    raise _network_failure(url, text, untrusted) from None
+                    raise _network_failure(url, err, untrusted, self._client.timeout) from None
                 delay = self._backoff(attempt)
                 log.debug("%s from %s; retrying in %.1fs", type(err).__name__, url.host, delay)
             else:
@@ -202,10 +203,16 @@ class Transport:
                     f"{url_host(url)} redirected from https to plain http; refusing",
                     hint="Report it to the registry's operators.",
                 )
-            if _origin(target) != _origin(url):
-                headers.pop("Authorization", None)
             if response.status_code == 303 or (method == "POST" and response.status_code < 307):
                 method, form = ("HEAD" if method == "HEAD" else "GET"), None
+            if _origin(target) != _origin(url):
+                headers.pop("Authorization", None)
+                if form is not None:  # 307/308 re-send the form: an OAuth2 refresh token
+                    raise ImageLookupError(
+                        f"{url_host(url)} redirected a token request that carries credentials to "
+                        f"{url_host(target)}; refusing to send them to another host",
+                        hint="Report it to the registry's operators.",
+                    )
             url = target
         raise ImageLookupError(
             f"{url_host(url)} redirected more than {MAX_REDIRECTS} times",
@@ -234,9 +241,22 @@ def _read_capped(response: httpx.Response, limit: int, url: httpx.URL) -> bytes:
     return b"".join(chunks)
 
 
-def _network_failure(url: httpx.URL, text: str, untrusted: bool) -> ImageLookupError:
+def _network_failure(
+    url: httpx.URL, err: httpx.TransportError, untrusted: bool, timeout: httpx.Timeout
+) -> ImageLookupError:
+    host = url_host(url)
+    text = (str(err) or type(err).__name__).rstrip(".")
     if untrusted:
         hint = "Its TLS certificate is not trusted; set SSL_CERT_FILE to a CA bundle with its CA."
     else:
         hint = "Check the network connection, the proxy settings and the registry host name."
-    return ImageLookupError(f"cannot reach {url_host(url)}: {text}", hint=hint)
+    if isinstance(err, httpx.TimeoutException):
+        seconds = timeout.connect if isinstance(err, httpx.ConnectTimeout) else timeout.read
+        waited = f" within {seconds:g}s" if seconds is not None else ""
+        cause = f"{host} did not answer{waited} ({text})"
+        hint = "Check the registry host name, or allow more time with --timeout SECONDS."
+    elif isinstance(err, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        cause = f"the connection to {host} broke off ({text})"
+    else:
+        cause = f"cannot reach {host}: {text}"
+    return ImageLookupError(cause, hint=hint)

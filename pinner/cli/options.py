@@ -113,6 +113,17 @@ KeepTag = Annotated[
         show_default=False,
     ),
 ]
+Timeout = Annotated[
+    Optional[float],  # noqa: UP045
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        min=0.1,
+        help="Give up on a registry that takes longer than this to connect or to send data "
+        "(default: 10 to connect, 30 to read); a failed request is retried 3 times.",
+        show_default=False,
+    ),
+]
 Concurrency = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(

@@ -38,6 +38,7 @@ from pinner.cli.options import (
     Paths,
     Platform,
     Quiet,
+    Timeout,
 )
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import RegistryOptions, resolve_online
@@ -98,6 +99,7 @@ def pin(
     mirror: Mirrors = None,
     gcloud_host: GcloudHosts = None,
     concurrency: Concurrency = None,
+    timeout: Timeout = None,
     output_format: Format = "text",
     exclude: Exclude = None,
     config: ConfigFile = None,
@@ -137,7 +139,7 @@ def pin(
     if missing and offline:
         failures = {ref.match_key: _offline_message(ref) for ref in missing}
     elif missing:
-        registry_options = RegistryOptions.from_settings(settings)
+        registry_options = RegistryOptions.from_settings(settings, timeout=timeout)
         stage = progress.stage("pinner: resolving references")
         resolved, registry_errors = resolve_online(missing, registry_options, stage)
         progress.finish()
