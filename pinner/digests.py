@@ -70,7 +70,7 @@ def _cloud_build_entries(path: Path, text: str) -> Iterable[tuple[str, Reference
     try:
         images = json.loads(text)["results"]["images"]
         pairs = [(image["name"], image["digest"]) for image in images]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: deep nesting
         raise DigestFileError(
             f"{path}: not a digest file: JSON must be `gcloud builds describe --format=json` "
             "output with results.images[].name and .digest."

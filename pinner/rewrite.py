@@ -7,6 +7,7 @@ splice the old text is checked to still be there: pinner never guesses.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterable
@@ -44,10 +45,15 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes) -> None:
     """Replace ``path`` with ``data`` in one rename, keeping its mode.
 
     ``expected`` is what the file held when it was read. If it holds something else now,
-    somebody changed it meanwhile: raise instead of overwriting their change.
+    somebody changed it meanwhile: raise instead of overwriting their change. A file the user may
+    not write (read-only, immutable) raises PermissionError and is left alone.
     """
     target = path.resolve()
     status = target.stat()
+    if not os.access(target, os.W_OK):
+        # The rename below needs only the folder's permission, but a read-only file is one its
+        # owner does not want changed: refuse, as opening it for writing would.
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
     descriptor, temp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".pinner-tmp", dir=target.parent
     )

@@ -139,7 +139,10 @@ def _walk_order(parts: Parts) -> tuple[tuple[int, str], ...]:
 
 
 def _first_visit(path: Path, seen: set[Path]) -> bool:
-    real = path.resolve()
+    try:
+        real = path.resolve()
+    except RuntimeError:  # a symbolic link loop (Python < 3.13): reading it reports the error
+        real = path.absolute()
     if real in seen:
         return False
     seen.add(real)
