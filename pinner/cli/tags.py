@@ -38,7 +38,7 @@ def tags(
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """List the tags that point to a digest now, one per line (exit 1 if none)."""
+    """List the tags that point to a digest now (exit 1 if none)."""
     reference = _parse(image)
     digest = reference.digest
     assert digest is not None

@@ -83,7 +83,7 @@ def verify(
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """Check every pin against its registry: missing digests, tag drift (exit 1 if any)."""
+    """Check every pin against its registry: missing digests, tag drift."""
     check_format(output_format)
     started = time.monotonic()
     settings = command_settings(
