@@ -129,8 +129,11 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
         plan.changes.append(Change(site, site.image, new_image))
         edits.append(_edit(scan.source.text, site, new_image))
     if plan.failed:
-        # All or nothing: a half-pinned file would pass review looking finished.
+        # All or nothing: a half-pinned file would pass review looking finished. Its resolved
+        # images were not written, so they count as failed, not pinned.
         plan.changes = []
+        plan.tally.failed += plan.tally.pinned
+        plan.tally.pinned = 0
     elif edits:
         plan.new_text = apply_edits(scan.source.text, edits)
     return plan
