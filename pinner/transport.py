@@ -193,7 +193,11 @@ class Transport:
             try:
                 location = response.headers.get("location")
                 if response.status_code not in REDIRECT_STATUSES or not location:
-                    body = b"" if method == "HEAD" else _read_capped(response, limit, url)
+                    # A HEAD reply has no body, but httpcore keeps the connection for the next
+                    # request only once the reply has been read to its end: read it (b"").
+                    body = (
+                        response.read() if method == "HEAD" else _read_capped(response, limit, url)
+                    )
                     return Reply(response.status_code, response.headers, body, url)
                 target = url.join(location)
             finally:
