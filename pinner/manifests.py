@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-
-import httpx
+from typing import TYPE_CHECKING
 
 from pinner.registry_errors import ImageLookupError
+
+if TYPE_CHECKING:
+    # Only for annotations: `pinner check` imports this module and must not pay for httpx.
+    import httpx
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"

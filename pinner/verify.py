@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from itertools import chain, zip_longest
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pinner.errors import RegistryError
 from pinner.finder import ImageSite
@@ -31,9 +31,13 @@ from pinner.manifests import INDEX_TYPES, json_object
 from pinner.platforms import normalize, parse_platform, select_manifest
 from pinner.policy import is_exempt
 from pinner.reference import Reference
-from pinner.registry import Manifest, RegistrySettings, TagList
 from pinner.registry_errors import ImageNotFoundError
 from pinner.scan import FileScan
+
+if TYPE_CHECKING:
+    # Annotations only: importing the registry client pulls in httpx, which `pinner check`
+    # (which imports this module through the CLI) must not pay for.
+    from pinner.registry import Manifest, RegistrySettings, TagList
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
