@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
+from pinner.skim import compose_relevant
 from pinner.yamlnodes import (
     LINE_BREAK_RE,
     LineIndex,
@@ -20,7 +21,6 @@ from pinner.yamlnodes import (
     Node,
     ScalarNode,
     SequenceNode,
-    compose_documents,
 )
 
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -118,8 +118,10 @@ class TemplateFile(ManifestError):
 def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageSite]:
     """Every image in ``text`` in document order. Raises ManifestError for unusable input."""
     finder = _Finder(text, path, rules)
+    # Documents the finder would get nothing from (no image, nothing to check) are not composed.
+    compose_kinds = {*POD_SPEC_PATHS, *(rule.kind for rule in rules)}
     try:
-        for root in compose_documents(text):
+        for root in compose_relevant(text, compose_kinds):
             finder.visit_object(root)
     except MarkedYAMLError as exc:
         if "{{" in text:

@@ -15,6 +15,7 @@ from _ruamel_yaml import CParser
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.tag import Tag
 
 __all__ = [
     "LINE_BREAK_RE",
@@ -35,6 +36,9 @@ _UNUSUAL_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 _LIBYAML_FLOW_COLON = "found unexpected ':'"
 
 
+_NO_TAG = Tag(suffix="")
+
+
 class _Composer(CParser):  # type: ignore[misc]
     """libyaml's composer with tag resolution switched off: pinner reads only positions."""
 
@@ -44,8 +48,8 @@ class _Composer(CParser):  # type: ignore[misc]
     def ascend_resolver(self, *args: Any) -> None:
         pass
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        return ""
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Tag:
+        return _NO_TAG  # one shared Tag: a node made with a string builds a Tag of its own
 
 
 def compose_documents(text: str) -> list[Node]:
