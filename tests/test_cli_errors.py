@@ -441,3 +441,21 @@ def test_no_temporary_files_are_left(capsys: pytest.CaptureFixture[str]) -> None
     write("k8s/b.yaml", INVALID_YAML)
     pin(capsys, "k8s")
     assert sorted(os.listdir("k8s")) == ["a.yaml", "b.yaml"]
+
+
+def test_check_counts_an_invalid_reference_once(capsys: pytest.CaptureFixture[str]) -> None:
+    # One invalid, one pinned, one not pinned: the summary adds up to three references.
+    write(
+        "m.yaml",
+        "kind: Pod\nspec:\n  containers:\n  - {name: a, image: 'Nginx:1.25'}\n"
+        f"  - {{name: b, image: 'nginx@{A}'}}\n  - {{name: c, image: 'redis:7'}}\n",
+    )
+    code = main(["check", "m.yaml"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == "m.yaml:6:22: redis:7 is not pinned by digest (Pod, container c)\n"
+    summary = captured.err.splitlines()[-1]
+    assert summary.startswith(
+        "pinner check: 1 file scanned, 3 references found: 1 not pinned, 1 already pinned, "
+        "0 exempt, 1 failed ("
+    )

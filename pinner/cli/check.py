@@ -51,11 +51,12 @@ def check(
     for scan in scans:
         if scan.error is not None:
             errors.append(str(scan.error))
-        # An invalid reference is an error, and still judged by Gatekeeper's rule like the rest.
-        errors += [str(error) for error in scan.invalid.values()]
-        for site in scan.sites:
+        for index, site in enumerate(scan.sites):
             tally.references += 1
-            if is_exempt(site.image, settings.exempt):
+            if index in scan.invalid:
+                # Not a reference at all: an error naming file:line (exit 2), counted once.
+                errors.append(str(scan.invalid[index]))
+            elif is_exempt(site.image, settings.exempt):
                 tally.exempt += 1
             elif is_pinned(site.image):
                 tally.already_pinned += 1
