@@ -1,0 +1,188 @@
+"""Resolution throughput against the real registry on 127.0.0.1, and growth with the image count.
+
+Every pinner run pins a fresh copy of a tree that names each tag twice, then the registry's
+access log must show exactly one HEAD per distinct reference and no manifest GET, and every
+file must hold the digest the registry has for its tag.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.common import Sizes, Summary, Table, ratio, run_pinner
+from benchmarks.measure import child_env, run_child, timed
+from benchmarks.registry_bench import (
+    count_manifest_requests,
+    delaying_proxy,
+    sample,
+    seed_images,
+    skopeo_seconds_per_image,
+)
+from benchmarks.synth import write_resolution_tree
+from tests.registry_server import RegistryServer
+
+PIN = ["pin", "--no-config", "--quiet", "--format", "json"]
+IMAGE_LINE = re.compile(r"image: (\S+)")
+
+
+class Resolution:
+    """A registry seeded once, and pin runs against it."""
+
+    def __init__(self, server: RegistryServer, pushed: dict[str, str], work: Path) -> None:
+        self.server = server
+        self.pushed = pushed
+        self.work = work
+
+    def tree(self, name: str, references: Sequence[str]) -> Path:
+        root = self.work / "trees" / name
+        if not root.exists():
+            write_resolution_tree(root, references)
+        return root
+
+    def resolve(self, tree: Path, references: Sequence[str], extra: Sequence[str] = ()) -> float:
+        """Seconds for ``pin --dry-run`` in this process: scan, resolve and plan, no writes.
+
+        The digests pinner found come back through ``--write-digests`` and are checked.
+        """
+        lock = self.work / "lock.txt"
+        lock.unlink(missing_ok=True)
+        mark = self.server.log_mark()
+        arguments = [*PIN, "--dry-run", "--write-digests", str(lock), *extra, str(tree)]
+        seconds = timed(lambda: run_pinner(arguments, (1,)))
+        self.check_requests(references, mark)
+        found = dict(line.rsplit("@", 1) for line in lock.read_text().splitlines())
+        for reference in set(references):
+            host = reference.partition("/")[0]
+            if found.get(reference) != self.pushed[reference.replace(host, self.server.host, 1)]:
+                raise AssertionError(f"pinner found {found.get(reference)} for {reference}")
+        return seconds
+
+    def pin_command(self, tree: Path, references: Sequence[str]) -> float:
+        """Seconds for ``python -m pinner pin`` as a command: start-up, resolution and writes."""
+        copy = self.work / "pinned"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(tree, copy)
+        mark = self.server.log_mark()
+        command = [sys.executable, "-m", "pinner", *PIN, str(copy)]
+        seconds = run_child(command, child_env(self.work / "pycache")).seconds
+        self.check_requests(references, mark)
+        self.check_files(tree, copy)
+        return seconds
+
+    def check_requests(self, references: Sequence[str], mark: int) -> None:
+        distinct = len(set(references))
+        heads, gets = count_manifest_requests(self.server, mark)
+        if (heads, gets) != (distinct, 0):
+            raise AssertionError(
+                f"{heads} HEAD and {gets} GET manifest requests for {distinct} distinct "
+                "references; expected one HEAD each and no GET"
+            )
+
+    def check_files(self, tree: Path, copy: Path) -> None:
+        for original in tree.iterdir():
+            written = (copy / original.name).read_text(encoding="utf-8")
+            before = IMAGE_LINE.findall(original.read_text(encoding="utf-8"))
+            for reference, image in zip(before, IMAGE_LINE.findall(written), strict=True):
+                digest = self.pushed[reference]
+                if image != f"{reference.rpartition(':')[0]}@{digest}":
+                    raise AssertionError(f"{original.name}: {reference} became {image}")
+
+
+def resolution(sizes: Sizes, work: Path, summary: Summary) -> tuple[Table, Table]:
+    count = sizes.resolution_tags
+    with RegistryServer("anonymous") as server:
+        pushed = seed_images(server, max(count, *sizes.scale_images))
+        bench = Resolution(server, pushed, work)
+        references = list(pushed)[:count]
+        tree = bench.tree("main", references)
+        concurrent = min(bench.resolve(tree, references) for _ in range(sizes.repeats))
+        sequential = bench.resolve(tree, references, ["--concurrency", "1"])
+        command = bench.pin_command(tree, references)
+        sampled = sample(references, sizes.skopeo_sample)
+        skopeo = skopeo_seconds_per_image(sampled, pushed) * count
+        with delaying_proxy(server, sizes.latency_ms) as proxy:
+            far = [reference.replace(server.host, proxy, 1) for reference in references]
+            far_tree = bench.tree("proxied", far)
+            far_concurrent = bench.resolve(far_tree, far)
+            far_sequential = bench.resolve(far_tree, far, ["--concurrency", "1"])
+        files = sum(1 for _ in tree.iterdir())
+        table = Table(
+            f"Resolution: {count} distinct tags in 20-tag repositories, each named twice in "
+            f"{files} Deployment files, against docker-registry on 127.0.0.1",
+            ["run", "seconds", "references/s", "× slower than pinner's default"],
+        )
+        delay = f"{sizes.latency_ms:.0f} ms"
+        runs = [
+            ("pinner pin --dry-run (default concurrency), in-process", concurrent),
+            ("pinner pin --dry-run --concurrency 1, in-process", sequential),
+            ("pinner pin as a command: start-up, resolution, files written", command),
+            (
+                f"skopeo inspect, one process per image ({len(sampled)} timed, median × {count})",
+                skopeo,
+            ),
+            (f"pinner pin --dry-run via a {delay} round-trip proxy", far_concurrent),
+            (
+                f"pinner pin --dry-run --concurrency 1 via a {delay} round-trip proxy",
+                far_sequential,
+            ),
+        ]
+        for label, seconds in runs:
+            base = far_concurrent if "proxy" in label else concurrent
+            table.add(label, f"{seconds:.2f}", f"{count / seconds:.0f}", ratio(seconds, base))
+        table.notes.append(
+            f"Every pinner run sent exactly {count} HEAD requests for the {count} distinct "
+            "references and no manifest GET (asserted from the registry's access log), and every "
+            "digest it found (`--write-digests`) or wrote is the one pushed. `--dry-run` rows "
+            "time the resolver (scan, resolve, plan; no writes). skopeo's per-image median is "
+            "extrapolated to all references. The proxy (benchmarks/proxy.py, its own process) "
+            "delays each request to model a network round trip to the same registry; the proxied "
+            "rows compare with the proxied default run."
+        )
+        summary.add(
+            "resolution ≥20× skopeo per image (pinner as a command, writes included)",
+            ratio(skopeo, command),
+            skopeo >= 20 * command,
+        )
+        summary.add(
+            "resolution ≥5× pinner --concurrency 1 (loopback)",
+            ratio(sequential, concurrent),
+            sequential >= 5 * concurrent,
+        )
+        summary.add(
+            f"resolution ≥5× pinner --concurrency 1 ({sizes.latency_ms:.0f} ms round trip)",
+            ratio(far_sequential, far_concurrent),
+            far_sequential >= 5 * far_concurrent,
+        )
+        scale = scale_images(bench, sizes, summary)
+    return table, scale
+
+
+def scale_images(bench: Resolution, sizes: Sizes, summary: Summary) -> Table:
+    table = Table(
+        "Scale: `pin --dry-run` time against the number of distinct images (registry on 127.0.0.1)",
+        ["images", "seconds", "ms per image", "references/s"],
+    )
+    per_image = []
+    for count in sizes.scale_images:
+        references = list(bench.pushed)[:count]
+        tree = bench.tree(f"scale-{count}", references)
+        seconds = min(bench.resolve(tree, references) for _ in range(sizes.repeats))
+        per_image.append(seconds / count)
+        table.add(
+            f"images ×{count // sizes.scale_images[0]} ({count})",
+            f"{seconds:.2f}",
+            f"{seconds / count * 1000:.2f}",
+            f"{count / seconds:.0f}",
+        )
+    growth = per_image[-1] / per_image[0]
+    summary.add(
+        "linear in distinct images",
+        f"time per image at {sizes.scale_images[-1]} images is {growth:.2f}× that at "
+        f"{sizes.scale_images[0]}",
+        growth <= 1.5,
+    )
+    return table

@@ -1,0 +1,78 @@
+"""Run every benchmark of issue 6 and print the figures as markdown tables.
+
+    python benchmarks/run.py            # the full run (minutes; run it on a quiet machine)
+    python benchmarks/run.py --quick    # a smoke run for CI (seconds): it runs, numbers come out
+
+It sets up what it needs in a temporary folder: synthetic manifest trees, the shared corpus of
+real manifests (read where it lies), and the real registry (Debian's docker-registry, started on
+127.0.0.1 by tests/registry_server.py) seeded through the distribution API. Every comparison is
+a ratio against a baseline measured in the same run. Needs docker-registry and skopeo
+(`bash tests/run` installs both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.common import FULL, QUICK, Summary, Table  # noqa: E402
+from benchmarks.measure import machine  # noqa: E402
+from benchmarks.process_bench import memory, startup  # noqa: E402
+from benchmarks.resolve_bench import resolution  # noqa: E402
+from benchmarks.scan_bench import scale_files, throughput  # noqa: E402
+from tests.corpus import corpus_root  # noqa: E402
+
+REQUIRED_BINARIES = ("docker-registry", "skopeo")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small smoke run (seconds)")
+    parser.add_argument(
+        "--keep", metavar="DIR", type=Path, help="work in DIR and keep it (default: a temp dir)"
+    )
+    args = parser.parse_args(argv)
+    missing = [name for name in REQUIRED_BINARIES if shutil.which(name) is None]
+    if missing:
+        print(
+            f"benchmarks: {', '.join(missing)} not installed; run `bash tests/run` once, "
+            "which installs them.",
+            file=sys.stderr,
+        )
+        return 2
+    sizes = QUICK if args.quick else FULL
+    started = time.monotonic()
+    summary = Summary()
+    facts = machine()
+    with tempfile.TemporaryDirectory(prefix="pinner-bench-") as temp:
+        work = args.keep or Path(temp)
+        work.mkdir(parents=True, exist_ok=True)
+        tables: list[Table] = []
+        tables.append(throughput(sizes, work, corpus_root(), summary))
+        tables.append(startup(sizes, work, summary))
+        resolved, scale_by_images = resolution(sizes, work, summary)
+        tables.append(resolved)
+        scale_by_files, largest_tree = scale_files(sizes, work, summary)
+        tables.append(memory(sizes, work, largest_tree, summary))
+        tables += [scale_by_files, scale_by_images]
+    mode = "quick smoke run (sizes too small to mean anything)" if args.quick else "full run"
+    print(f"## pinner benchmarks ({mode}, {time.monotonic() - started:.0f} s)\n")
+    print("\n".join(f"- {fact}" for fact in facts))
+    print(f"- command: `python benchmarks/run.py{' --quick' if args.quick else ''}`\n")
+    print(summary.table().markdown())
+    for table in tables:
+        print()
+        print(table.markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

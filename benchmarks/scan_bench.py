@@ -1,0 +1,244 @@
+"""Scan throughput (check and offline pin against YAML loaders) and growth with the file count.
+
+pinner runs in this process through its command line (``pinner.cli.main``), so the figures
+include discovery, reading, finding, the policy, the report and, for ``pin``, the atomic writes.
+The baselines only read and parse the same files (listed in advance, so they do not pay for the
+walk), which flatters them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from _ruamel_yaml import CParser
+from ruamel.yaml import YAML
+from ruamel.yaml.cyaml import CSafeLoader
+
+from benchmarks.common import Sizes, Summary, Table, fake_digest, ratio, run_pinner
+from benchmarks.measure import median_seconds, timed
+from benchmarks.synth import image_pool, write_tree
+from pinner.scan import scan_paths
+from pinner.walk import discover
+
+CHECK = ["check", "--no-config", "--quiet", "--format", "json"]
+PIN = ["pin", "--offline", "--no-config", "--quiet", "--format", "json"]
+ROUNDTRIP_SAMPLE_BYTES = 2_000_000  # a round-trip load reads ~0.4 MB/s: sample big trees
+
+
+class BareComposer(CParser):  # type: ignore[misc]
+    """libyaml's composer with tag resolution off: the least work that yields node positions."""
+
+    def descend_resolver(self, *args: object) -> None:
+        pass
+
+    def ascend_resolver(self, *args: object) -> None:
+        pass
+
+    def resolve(self, *args: object) -> str:
+        return ""
+
+
+def read_texts(paths: list[Path]) -> list[str]:
+    texts = []
+    for path in paths:
+        try:
+            texts.append(path.read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return texts
+
+
+def roundtrip_load(paths: list[Path]) -> None:
+    yaml = YAML()  # the round-trip loader, as a comment-preserving rewriter would use it
+    for text in read_texts(paths):
+        try:
+            list(yaml.load_all(text))
+        except Exception:
+            continue
+
+
+def compose_with(loader: type[CParser]) -> Callable[[list[Path]], None]:
+    def compose(paths: list[Path]) -> None:
+        for text in read_texts(paths):
+            parser = loader(text)
+            try:
+                while parser.check_node():
+                    parser.get_node()
+            except Exception:
+                continue
+            finally:
+                parser.dispose()
+
+    return compose
+
+
+def manifest_paths(root: Path) -> list[Path]:
+    return [path for _, path in discover([str(root)])]
+
+
+def digest_file(root: Path, target: Path) -> Path:
+    """Every tagged image under ``root`` with a made-up digest: pin needs no registry."""
+    lines = set()
+    for scan in scan_paths([str(root)]):
+        for reference in scan.references.values():
+            if reference.digest is None:
+                lines.add(
+                    f"{reference.name}:{reference.tag_or_default}@{fake_digest(str(reference))}"
+                )
+    target.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
+    return target
+
+
+def _throughput_row(
+    table: Table,
+    label: str,
+    paths: list[Path],
+    pinner_seconds: float,
+    baselines: dict[str, float],
+    size: int,
+) -> dict[str, float]:
+    mbps = {name: size / seconds / 1e6 for name, seconds in baselines.items()}
+    mbps["pinner"] = size / pinner_seconds / 1e6
+    table.add(
+        label,
+        len(paths),
+        f"{size / 1e6:.2f}",
+        f"{mbps['pinner']:.2f}",
+        f"{mbps['roundtrip']:.2f}",
+        ratio(mbps["pinner"], mbps["roundtrip"]),
+        f"{mbps['safe']:.2f}",
+        ratio(mbps["pinner"], mbps["safe"]),
+        f"{mbps['bare']:.2f}",
+        ratio(mbps["pinner"], mbps["bare"]),
+    )
+    return mbps
+
+
+def throughput(sizes: Sizes, work: Path, corpus: Path | None, summary: Summary) -> Table:
+    table = Table(
+        "Scan throughput (MB/s; × = pinner's throughput over the baseline's)",
+        [
+            "workload",
+            "files",
+            "MB",
+            "pinner",
+            "ruamel round-trip",
+            "×",
+            "libyaml compose (CSafeLoader)",
+            "×",
+            "libyaml compose, no tag resolution",
+            "×",
+        ],
+    )
+    synthetic = work / "synthetic"
+    write_tree(synthetic, sizes.synthetic_files, image_pool(300))
+    workloads: list[tuple[str, Path | None]] = [
+        (
+            "corpus",
+            corpus / sizes.corpus_subfolder if corpus and sizes.corpus_subfolder else corpus,
+        ),
+        ("synthetic tree", synthetic),
+    ]
+    for name, root in workloads:
+        if root is None:
+            for command in ("check", "pin --offline"):
+                table.add(f"{command}, {name}", *["n/a (no corpus)"] * 9)
+            continue
+        paths = manifest_paths(root)
+        size = sum(path.stat().st_size for path in paths)
+        baselines = _baselines(paths, size, sizes.repeats)
+        check_seconds = median_seconds(
+            lambda root=root: run_pinner([*CHECK, str(root)], (0, 1, 2)),
+            sizes.repeats,
+            warmup=1,
+        )
+        mbps = _throughput_row(table, f"check, {name}", paths, check_seconds, baselines, size)
+        summary.add(
+            f"check ≥10× ruamel round-trip ({name})",
+            ratio(mbps["pinner"], mbps["roundtrip"]),
+            mbps["pinner"] >= 10 * mbps["roundtrip"],
+        )
+        summary.add(
+            f"stretch: check ≥ libyaml compose ({name})",
+            f"{ratio(mbps['pinner'], mbps['safe'])} CSafeLoader, "
+            f"{ratio(mbps['pinner'], mbps['bare'])} bare",
+            mbps["pinner"] >= mbps["safe"],
+        )
+        digests = digest_file(root, work / f"digests-{name.replace(' ', '-')}.txt")
+        pin_seconds = _pin_seconds(root, work / "pin-copy", digests, sizes.repeats)
+        mbps = _throughput_row(table, f"pin --offline, {name}", paths, pin_seconds, baselines, size)
+        summary.add(
+            f"pin --offline ≥10× ruamel round-trip ({name})",
+            ratio(mbps["pinner"], mbps["roundtrip"]),
+            mbps["pinner"] >= 10 * mbps["roundtrip"],
+        )
+    table.notes.append(
+        "pinner runs its command line in-process (discovery, reading, finding, policy, report; "
+        "pin also plans and writes every file atomically, with fsync). The baselines read and "
+        "parse the same files, listed in advance. The round-trip load of a tree bigger than "
+        f"{ROUNDTRIP_SAMPLE_BYTES / 1e6:.0f} MB is timed on an evenly spread sample of its files "
+        "(its MB/s is what is compared). Medians of the runs; the round-trip load runs once."
+    )
+    return table
+
+
+def _baselines(paths: list[Path], size: int, repeats: int) -> dict[str, float]:
+    """Seconds each baseline takes for all of ``paths`` (``size`` bytes)."""
+    sample = paths
+    if size > ROUNDTRIP_SAMPLE_BYTES:
+        step = max(1, round(size / ROUNDTRIP_SAMPLE_BYTES))
+        sample = paths[::step]
+    sample_size = sum(path.stat().st_size for path in sample)
+    roundtrip = timed(lambda: roundtrip_load(sample)) * size / sample_size
+    return {
+        "roundtrip": roundtrip,
+        "safe": median_seconds(lambda: compose_with(CSafeLoader)(paths), repeats, warmup=1),
+        "bare": median_seconds(lambda: compose_with(BareComposer)(paths), repeats),
+    }
+
+
+def _pin_seconds(root: Path, copy: Path, digests: Path, repeats: int) -> float:
+    times = []
+    for _ in range(repeats + 1):  # the first run warms up
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(root, copy, symlinks=True)
+        arguments = [*PIN, "--digests", str(digests), str(copy)]
+        times.append(timed(lambda arguments=arguments: run_pinner(arguments, (1, 2))))
+    shutil.rmtree(copy, ignore_errors=True)
+    times = sorted(times[1:])
+    return times[len(times) // 2]
+
+
+def scale_files(sizes: Sizes, work: Path, summary: Summary) -> tuple[Table, Path]:
+    """``check`` time against the number of files; returns the table and the largest tree."""
+    table = Table(
+        "Scale: check time against the number of files",
+        ["files", "MB", "seconds", "ms per file", "ms per MB"],
+    )
+    per_file = []
+    largest = work
+    for count in sizes.scale_files:
+        root = work / f"scale-{count}"
+        stats = write_tree(root, count, image_pool(300), seed=7)
+        seconds = median_seconds(
+            lambda root=root: run_pinner([*CHECK, str(root)], (0, 1)), sizes.repeats
+        )
+        per_file.append(seconds / count)
+        table.add(
+            f"files ×{count // sizes.scale_files[0]} ({count})",
+            f"{stats.size / 1e6:.1f}",
+            f"{seconds:.2f}",
+            f"{seconds / count * 1000:.2f}",
+            f"{seconds / stats.size * 1e9:.0f}",
+        )
+        largest = root
+    growth = per_file[-1] / per_file[0]
+    summary.add(
+        "linear in files",
+        f"time per file at {sizes.scale_files[-1]} files is {growth:.2f}× that at "
+        f"{sizes.scale_files[0]}",
+        growth <= 1.5,
+    )
+    return table, largest
