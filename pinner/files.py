@@ -12,6 +12,10 @@ from pathlib import Path
 from pinner.errors import ManifestError
 
 UTF8_BOM = "\ufeff"
+# Composing YAML takes up to some 70 bytes of memory per byte of text (and about a second per MiB
+# on a slow machine), so a larger file or input is refused, and never read past this size. Real
+# manifests, even a whole rendered Helm chart with its CRDs, are a few MiB at most.
+MAX_FILE_BYTES = 16 * 1024 * 1024
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -33,6 +37,11 @@ class SourceFile:
 
 def decode(raw: bytes, display: str, path: Path | None = None) -> SourceFile:
     """Decode ``raw`` as strict UTF-8, or raise a ManifestError that says where it fails."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise ManifestError(
+            f"{display}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, more than pinner "
+            "reads; it was not changed. Split it into smaller files, or exclude it with --exclude."
+        )
     if raw.startswith(UTF16_BOMS):
         # Windows PowerShell's `>` writes UTF-16: every other byte is NUL, but it is text.
         raise ManifestError(
@@ -58,7 +67,8 @@ def decode(raw: bytes, display: str, path: Path | None = None) -> SourceFile:
 def read_source(path: Path, display: str | None = None) -> SourceFile:
     shown = display if display is not None else str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # one byte more tells decode it is too large
     except OSError as exc:
         raise ManifestError(
             f"{shown}: cannot read the file ({describe_os_error(exc)}). Check that it exists "

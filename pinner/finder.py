@@ -75,6 +75,8 @@ BUILTIN_GROUPS = frozenset({"", "apps", "batch", "policy", "autoscaling", "exten
 # that may follow them when the scalar starts on the next line.
 _NODE_PROPERTIES_RE = re.compile(r"(?:(?:[&!]\S*|#[^\r\n\x85\u2028\u2029]*)\s+)*")
 MERGE_KEY = "<<"
+# Merges of merges are resolved recursively; a longer chain than this is refused, not a crash.
+MAX_MERGE_DEPTH = 100
 TEMPLATE_IMAGE_NOTICE = (
     "{path}: skipped: an image holds a Go/Helm template expression ('{{{{'); "
     "render it first (helm template ... | pinner pin -)."
@@ -264,6 +266,11 @@ class _Finder:
         known = self.mappings.get(id(node))
         if known is not None:
             return known
+        if len(self.merging) >= MAX_MERGE_DEPTH:
+            raise ManifestError(
+                f"{self.path}:{node.start_mark.line + 1}: merge keys (<<) are nested more than "
+                f"{MAX_MERGE_DEPTH} levels deep. Flatten them; the file was not changed."
+            )
         self.merging.add(id(node))
         entries: dict[str, Node] = {}
         merged: dict[str, Node] = {}

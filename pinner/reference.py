@@ -124,13 +124,15 @@ def parse_reference(text: str) -> Reference:
             f"{path!r} is not a valid repository name "
             "(lowercase letters, digits and . _ - separators, joined by /)"
         )
-    if len(path) > MAX_PATH_LENGTH:
+    reference = Reference(domain=domain, path=path, tag=tag, digest=digest)
+    # Counted as docker counts it: normalized, so Docker Hub's "library/" is part of it.
+    if len(reference.repository) > MAX_PATH_LENGTH:
         raise InvalidReferenceError(
             f"the repository name is longer than {MAX_PATH_LENGTH} characters"
         )
     if not domain and _HEX64_RE.fullmatch(path) and tag is None and digest is None:
         raise InvalidReferenceError("a bare 64-character hex string is an image ID, not a name")
-    return Reference(domain=domain, path=path, tag=tag, digest=digest)
+    return reference
 
 
 def check_digest(digest: str) -> str:

@@ -28,7 +28,7 @@ from collections.abc import Collection, Iterator
 
 from _ruamel_yaml import CParser
 
-from pinner.yamlnodes import MarkedYAMLError, Node, compose_documents
+from pinner.yamlnodes import MarkedYAMLError, Node, check_depth, compose_documents
 
 # A document marker: --- or ... at the start of a line, followed by a blank or the line's end.
 # (Patterns that find lines start with "\n", not "^": the regex engine then searches for the
@@ -90,6 +90,7 @@ def skim(text: str, compose_kinds: Collection[str]) -> str | None:
     if sum(end - start for start, end in skipped) < MIN_SKIPPED_SHARE * len(text):
         return None
     try:
+        check_depth(text)  # first: libyaml's parse time grows with the square of the depth
         CParser(text).raw_parse()
     except MarkedYAMLError:
         return None

@@ -13,8 +13,15 @@ from typing import Any
 
 from _ruamel_yaml import CParser
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, StreamMark
+from ruamel.yaml.events import (
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.tag import Tag
 
 __all__ = [
@@ -25,6 +32,7 @@ __all__ = [
     "Node",
     "ScalarNode",
     "SequenceNode",
+    "check_depth",
     "compose_documents",
 ]
 
@@ -34,6 +42,10 @@ LINE_BREAK_RE = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
 _UNUSUAL_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 # libyaml 0.1.7's only complaint about `a:b` in a flow collection, which newer YAML allows.
 _LIBYAML_FLOW_COLON = "found unexpected ':'"
+# Collections nested deeper than this are refused before composing: libyaml's composer recurses in
+# C once per level and overflows the stack (the process dies) at some 20,000 levels, and the
+# pure-Python composer raises RecursionError at a few hundred. Real manifests nest a few dozen deep.
+MAX_DEPTH = 1000
 
 
 _NO_TAG = Tag(suffix="")
@@ -58,13 +70,67 @@ def compose_documents(text: str) -> list[Node]:
     The libyaml bundled with ruamel.yaml.clib (0.1.7) rejects a colon inside a plain scalar in a
     flow collection, as in ``{name: web, image: nginx:1.25}``, which YAML 1.2 and kubectl accept.
     Such a file is composed again with ruamel.yaml's pure-Python parser (slower, but only then).
+
+    Collections nested more than ``MAX_DEPTH`` levels deep, and characters YAML does not allow
+    (control characters), are MarkedYAMLErrors too.
     """
+    try:
+        return _compose(text)
+    except ReaderError as exc:  # libyaml's reader refuses the character before parsing it
+        position = int(exc.position)
+        line = text.count("\n", 0, position)
+        column = position - (text.rfind("\n", 0, position) + 1)
+        raise MarkedYAMLError(
+            problem=f"character #x{int(exc.character):04x} is not allowed in YAML ({exc.reason})",
+            problem_mark=StreamMark("<text>", position, line, column),
+        ) from None
+
+
+def _compose(text: str) -> list[Node]:
+    check_depth(text)
     try:
         return list(_compose_with_libyaml(text))
     except MarkedYAMLError as exc:
         if exc.problem != _LIBYAML_FLOW_COLON:
             raise
-    return list(YAML(typ="safe", pure=True).compose_all(text))
+    try:
+        return list(YAML(typ="safe", pure=True).compose_all(text))
+    except RecursionError:  # the pure-Python composer recurses once per level (see MAX_DEPTH)
+        raise MarkedYAMLError(problem="collections are nested too deeply") from None
+
+
+def check_depth(text: str) -> None:
+    """Raise MarkedYAMLError where collections nest more than ``MAX_DEPTH`` levels deep.
+
+    Run it before any libyaml parse of untrusted text: libyaml's scanner also slows down with the
+    square of the flow nesting depth (100,000 ``[`` take half a minute to parse).
+
+    Only flow brackets and block indentation nest, and a block level takes at least half a column
+    of indentation (``- `` or deeper spaces), so most texts are cleared without parsing them.
+    """
+    flow = text.count("[") + text.count("{")
+    indent = (MAX_DEPTH - flow) // 2 - 2
+    if indent > 0 and re.search(rf"^[ \t?:-]{{{indent}}}", text, re.MULTILINE) is None:
+        return
+    parser = CParser(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    break
+            elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+                depth -= 1
+        else:
+            return
+    except MarkedYAMLError:
+        return  # invalid before it got too deep: composing reports the error
+    raise MarkedYAMLError(
+        problem=f"collections are nested more than {MAX_DEPTH} levels deep",
+        problem_mark=event.start_mark,
+    )
 
 
 def _compose_with_libyaml(text: str) -> Iterator[Node]:

@@ -48,7 +48,9 @@ DIGEST = f"sha256:{HEX}"
         ("a/b.c_d__e---f", "", "a/b.c_d__e---f", None, None),
         ("nginx:_x", "", "nginx", "_x", None),
         ("nginx:" + "t" * 128, "", "nginx", "t" * 128, None),
-        ("x" * 255, "", "x" * 255, None, None),
+        # Docker Hub names count with their "library/" (as docker counts them): 247 at most.
+        ("x" * 247, "", "x" * 247, None, None),
+        ("acme/" + "x" * 250, "", "acme/" + "x" * 250, None, None),
         # The domain does not count towards the 255-character path limit.
         ("example.com/" + "x" * 255, "example.com", "x" * 255, None, None),
         (f"{HEX}:1", "", HEX, "1", None),
@@ -87,6 +89,8 @@ def test_valid(text: str, domain: str, path: str, tag: str | None, digest: str |
         ("a..b", "not a valid repository name"),
         ("a/b:c/d", "not a valid repository name"),
         ("x" * 256, "longer than 255 characters"),
+        ("x" * 248, "longer than 255 characters"),
+        ("docker.io/" + "x" * 248, "longer than 255 characters"),
         ("example.com/" + "x" * 256, "longer than 255 characters"),
         ("foo_bar.com/app", "'foo_bar.com' is not a valid registry host"),
         ("bad-.com/app", "'bad-.com' is not a valid registry host"),

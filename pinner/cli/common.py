@@ -11,6 +11,7 @@ import typer
 from pinner.cli.app import EXIT_ERROR, fail_usage, print_errors
 from pinner.cli.progress import Progress
 from pinner.errors import ConfigError, PinnerError
+from pinner.files import MAX_FILE_BYTES
 from pinner.scan import FileScan, is_stdin, scan_paths, scan_stdin
 from pinner.settings import Overrides, Settings, load_settings
 
@@ -64,7 +65,8 @@ def scan_arguments(
     """Read standard input (``-``) or the files and folders named (default: ``.``)."""
     arguments = list(paths or ["."])
     if is_stdin(arguments):
-        return [scan_stdin(sys.stdin.buffer.read(), settings.rules)]
+        # One byte more than pinner reads tells the scan that the input is too large.
+        return [scan_stdin(sys.stdin.buffer.read(MAX_FILE_BYTES + 1), settings.rules)]
     try:
         return scan_paths(
             arguments, settings.rules, settings.exclude, progress.stage("pinner: scanning files")
