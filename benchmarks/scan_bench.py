@@ -85,7 +85,7 @@ def digest_file(root: Path, target: Path) -> Path:
         for reference in scan.references.values():
             if reference.digest is None:
                 lines.add(
-                    f"{reference.name}:{reference.tag_or_default}@{fake_digest(str(reference))}"
+                    f"{reference.name}:{reference.tag_or_default}@{fake_digest(reference.canonical)}"
                 )
     target.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
     return target
@@ -200,12 +200,20 @@ def _baselines(paths: list[Path], size: int, repeats: int) -> dict[str, float]:
 
 
 def _pin_seconds(root: Path, copy: Path, digests: Path, repeats: int) -> float:
+    """Median seconds of ``pin --offline`` on a fresh copy of ``root``; checks that it pinned."""
     times = []
     for _ in range(repeats + 1):  # the first run warms up
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(root, copy, symlinks=True)
         arguments = [*PIN, "--digests", str(digests), str(copy)]
         times.append(timed(lambda arguments=arguments: run_pinner(arguments, (1, 2))))
+        changed = sum(
+            1
+            for path in manifest_paths(root)
+            if path.read_bytes() != (copy / path.relative_to(root)).read_bytes()
+        )
+        if changed < len(manifest_paths(root)) // 20:
+            raise AssertionError(f"pin --offline changed only {changed} files under {root}")
     shutil.rmtree(copy, ignore_errors=True)
     times = sorted(times[1:])
     return times[len(times) // 2]

@@ -21,7 +21,7 @@ class FileScan:
     """One file's images, or why it could not be read."""
 
     display: str
-    source: SourceFile | None = None
+    source: SourceFile | None = None  # None if it could not be read, or was not kept
     sites: list[ImageSite] = field(default_factory=list)
     references: dict[int, Reference] = field(default_factory=dict)  # site index -> parsed
     # Site index -> why its image is not a valid reference. `check` still reports the file's
@@ -36,14 +36,24 @@ def scan_paths(
     rules: Sequence[Rule] = (),
     exclude: Iterable[str] = (),
     progress: Progress | None = None,
+    *,
+    keep_text: bool = True,
 ) -> list[FileScan]:
-    """Scan every file named or found; raises ManifestError only when a folder cannot be listed."""
+    """Scan every file named or found; raises ManifestError only when a folder cannot be listed.
+
+    With ``keep_text=False`` each file's text is dropped once its images are found (``source``
+    is None), so memory follows the largest file rather than the whole tree: enough for
+    commands that only report.
+    """
     targets = list(discover(arguments, exclude))
     scans: list[FileScan] = []
     for display, path in targets:
         if progress is not None:
             progress(len(scans), len(targets))
-        scans.append(scan_source(display, partial(read_source, path, display), rules))
+        scan = scan_source(display, partial(read_source, path, display), rules)
+        if not keep_text:
+            scan.source = None
+        scans.append(scan)
     if progress is not None:
         progress(len(scans), len(targets))
     return scans

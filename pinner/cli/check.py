@@ -44,7 +44,8 @@ def check(
     check_format(output_format)
     started = time.monotonic()
     settings = command_settings(config, no_config, exempt=exempt, exclude=exclude)
-    scans = scan_arguments(paths, settings, Progress.for_terminal(quiet))
+    # check only reports: keeping every file's text would make memory grow with the tree.
+    scans = scan_arguments(paths, settings, Progress.for_terminal(quiet), keep_text=False)
     violations: list[ImageSite] = []
     errors: list[str] = []
     tally = Tally(files=len(scans))

@@ -60,16 +60,23 @@ def parse_mirrors(flags: Sequence[str]) -> tuple[tuple[str, str], ...]:
 
 
 def scan_arguments(
-    paths: Sequence[str] | None, settings: Settings, progress: Progress
+    paths: Sequence[str] | None, settings: Settings, progress: Progress, *, keep_text: bool = True
 ) -> list[FileScan]:
-    """Read standard input (``-``) or the files and folders named (default: ``.``)."""
+    """Read standard input (``-``) or the files and folders named (default: ``.``).
+
+    ``keep_text=False``: the files' texts are not kept (see ``scan_paths``).
+    """
     arguments = list(paths or ["."])
     if is_stdin(arguments):
         # One byte more than pinner reads tells the scan that the input is too large.
         return [scan_stdin(sys.stdin.buffer.read(MAX_FILE_BYTES + 1), settings.rules)]
     try:
         return scan_paths(
-            arguments, settings.rules, settings.exclude, progress.stage("pinner: scanning files")
+            arguments,
+            settings.rules,
+            settings.exclude,
+            progress.stage("pinner: scanning files"),
+            keep_text=keep_text,
         )
     except PinnerError as exc:  # a folder git could not list
         progress.finish()
