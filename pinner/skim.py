@@ -68,7 +68,8 @@ def compose_relevant(text: str, compose_kinds: Collection[str]) -> list[Node]:
         return []
     if skimmed is not None:
         try:
-            return compose_documents(skimmed)
+            # Blanking and cutting never deepen the nesting that skim's check_depth cleared.
+            return compose_documents(skimmed, depth_checked=True)
         except MarkedYAMLError:
             pass  # blanking upset something libyaml checks across documents: compose it all
     return compose_documents(text)

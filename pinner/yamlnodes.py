@@ -64,8 +64,10 @@ class _Composer(CParser):  # type: ignore[misc]
         return _NO_TAG  # one shared Tag: a node made with a string builds a Tag of its own
 
 
-def compose_documents(text: str) -> list[Node]:
+def compose_documents(text: str, *, depth_checked: bool = False) -> list[Node]:
     """The root node of each document; raises MarkedYAMLError on invalid YAML.
+
+    ``depth_checked``: ``check_depth`` already passed on this text or on one it was cut from.
 
     The libyaml bundled with ruamel.yaml.clib (0.1.7) rejects a colon inside a plain scalar in a
     flow collection, as in ``{name: web, image: nginx:1.25}``, which YAML 1.2 and kubectl accept.
@@ -75,7 +77,7 @@ def compose_documents(text: str) -> list[Node]:
     (control characters), are MarkedYAMLErrors too.
     """
     try:
-        return _compose(text)
+        return _compose(text, depth_checked)
     except ReaderError as exc:  # libyaml's reader refuses the character before parsing it
         position = int(exc.position)
         line = text.count("\n", 0, position)
@@ -86,8 +88,9 @@ def compose_documents(text: str) -> list[Node]:
         ) from None
 
 
-def _compose(text: str) -> list[Node]:
-    check_depth(text)
+def _compose(text: str, depth_checked: bool) -> list[Node]:
+    if not depth_checked:
+        check_depth(text)
     try:
         return list(_compose_with_libyaml(text))
     except MarkedYAMLError as exc:
@@ -110,7 +113,8 @@ def check_depth(text: str) -> None:
     """
     flow = text.count("[") + text.count("{")
     indent = (MAX_DEPTH - flow) // 2 - 2
-    if indent > 0 and re.search(rf"^[ \t?:-]{{{indent}}}", text, re.MULTILINE) is None:
+    # "\n" rather than "^" with MULTILINE: the regex engine then jumps from newline to newline.
+    if indent > 0 and re.search(rf"\n[ \t?:-]{{{indent}}}", "\n" + text) is None:
         return
     parser = CParser(text)
     depth = 0
