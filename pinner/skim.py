@@ -27,6 +27,7 @@ import re
 from collections.abc import Collection, Iterator
 
 from _ruamel_yaml import CParser
+from ruamel.yaml.reader import ReaderError
 
 from pinner.yamlnodes import MarkedYAMLError, Node, check_depth, compose_documents
 
@@ -93,7 +94,7 @@ def skim(text: str, compose_kinds: Collection[str]) -> str | None:
     try:
         check_depth(text)  # first: libyaml's parse time grows with the square of the depth
         CParser(text).raw_parse()
-    except MarkedYAMLError:
+    except (MarkedYAMLError, ReaderError):  # ReaderError: a control character, say
         return None
     cut = len(text)
     while skipped and skipped[-1][1] == cut:

@@ -129,7 +129,7 @@ def check_depth(text: str) -> None:
                 depth -= 1
         else:
             return
-    except MarkedYAMLError:
+    except (MarkedYAMLError, ReaderError):
         return  # invalid before it got too deep: composing reports the error
     raise MarkedYAMLError(
         problem=f"collections are nested more than {MAX_DEPTH} levels deep",
