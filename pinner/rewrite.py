@@ -41,8 +41,11 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return "".join(reversed(pieces))
 
 
-def write_atomic(path: Path, data: bytes, *, expected: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, expected: bytes, sync_folder: bool = True) -> None:
     """Replace ``path`` with ``data`` in one rename, keeping its mode.
+
+    The rename is durable once the folder is synced: here, or (``sync_folder=False``) with
+    ``sync_folders`` once all of a folder's files are written.
 
     ``expected`` is what the file held when it was read. If it holds something else now,
     somebody changed it meanwhile: raise instead of overwriting their change. A file the user may
@@ -75,7 +78,14 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-    _fsync_directory(target.parent)
+    if sync_folder:
+        _fsync_directory(target.parent)
+
+
+def sync_folders(paths: Iterable[Path]) -> None:
+    """Make the renames of ``paths`` durable: one fsync per folder they are in."""
+    for folder in {path.resolve().parent for path in paths}:
+        _fsync_directory(folder)
 
 
 def _fsync_directory(directory: Path) -> None:

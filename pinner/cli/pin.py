@@ -6,6 +6,7 @@ import difflib
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -57,8 +58,11 @@ from pinner.pinning import (
 from pinner.policy import is_exempt
 from pinner.reference import Reference
 from pinner.report import locations, pin_report, summary_line, summary_record
-from pinner.rewrite import write_atomic
+from pinner.rewrite import sync_folders, write_atomic
 from pinner.scan import FileScan, is_stdin
+
+# Files written at once: writing is mostly waiting for fsync, and the waits overlap.
+WRITERS = 8
 
 
 @app.command(
@@ -188,6 +192,7 @@ def _emit(
 ) -> bool:
     """Write, diff or print each changed file; return whether anything changed."""
     changed = False
+    to_write: list[FilePlan] = []
     for plan in plans:
         source = plan.scan.source
         new_text = plan.new_text
@@ -203,18 +208,39 @@ def _emit(
         if diff:
             out(_unified_diff(plan.scan.display, source.text, new_text))
         if write and source.path is not None:
-            try:
-                write_atomic(source.path, source.encode(new_text), expected=source.raw)
-            except PinnerError as exc:
-                errors.append(str(exc))
-                _unwritten(plan)
-            except OSError as exc:
-                errors.append(
-                    f"{plan.scan.display}: cannot write the file ({exc.strerror}); it was not "
-                    "changed. Check the permissions of the file and its folder."
-                )
-                _unwritten(plan)
+            to_write.append(plan)
+    # Writing is waiting for the disk (fsync): several files at once, each folder synced once at
+    # the end. Errors are reported in file order.
+    with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="pinner-write") as pool:
+        failures = list(pool.map(_write, to_write))
+    for plan, failure in zip(to_write, failures, strict=True):
+        if failure is not None:
+            errors.append(failure)
+            _unwritten(plan)
+    sync_folders(path for plan in to_write if (path := _path(plan)) is not None)
     return changed
+
+
+def _path(plan: FilePlan) -> Path | None:
+    return plan.scan.source.path if plan.scan.source is not None else None
+
+
+def _write(plan: FilePlan) -> str | None:
+    """Write one planned file; None, or why it could not be written."""
+    source = plan.scan.source
+    assert source is not None and source.path is not None and plan.new_text is not None
+    try:
+        write_atomic(
+            source.path, source.encode(plan.new_text), expected=source.raw, sync_folder=False
+        )
+    except PinnerError as exc:
+        return str(exc)
+    except OSError as exc:
+        return (
+            f"{plan.scan.display}: cannot write the file ({exc.strerror}); it was not "
+            "changed. Check the permissions of the file and its folder."
+        )
+    return None
 
 
 def _unwritten(plan: FilePlan) -> None:
