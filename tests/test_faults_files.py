@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -264,10 +265,10 @@ def test_a_change_before_the_write_is_not_overwritten(
     other = write("other.yaml", POD.format("nginx:1.27"))
     real = pinner.cli.pin.write_atomic
 
-    def someone_edits_first(target: Path, data: bytes, *, expected: bytes) -> None:
+    def someone_edits_first(target: Path, data: bytes, **kwargs: Any) -> None:
         if target.name == "pod.yaml":
             target.write_text(THEIRS)
-        real(target, data, expected=expected)
+        real(target, data, **kwargs)
 
     monkeypatch.setattr(pinner.cli.pin, "write_atomic", someone_edits_first)
     code, errors = pin(capsys, "pod.yaml", "other.yaml")
