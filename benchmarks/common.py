@@ -21,8 +21,7 @@ class Sizes:
     skopeo_sample: int
     latency_ms: float
     startup_repeats: int
-    memory_small: int  # bytes
-    memory_big: int
+    memory_streams: tuple[int, ...]  # bytes of each multi-document stream
     scale_files: tuple[int, int, int]
     scale_images: tuple[int, int, int]
 
@@ -35,8 +34,7 @@ FULL = Sizes(
     skopeo_sample=50,
     latency_ms=10.0,
     startup_repeats=40,
-    memory_small=2_000_000,
-    memory_big=50_000_000,
+    memory_streams=(2_000_000, 15_000_000, 50_000_000),
     scale_files=(1000, 4000, 16000),
     scale_images=(100, 400, 1600),
 )
@@ -48,8 +46,7 @@ QUICK = Sizes(
     skopeo_sample=2,
     latency_ms=10.0,
     startup_repeats=3,
-    memory_small=200_000,
-    memory_big=1_000_000,
+    memory_streams=(200_000, 1_000_000),
     scale_files=(20, 40, 80),
     scale_images=(10, 20, 40),
 )

@@ -122,9 +122,17 @@ def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageS
     finder = _Finder(text, path, rules)
     # Documents the finder would get nothing from (no image, nothing to check) are not composed.
     compose_kinds = {*POD_SPEC_PATHS, *(rule.kind for rule in rules)}
+    # Documents are read one at a time, so memory follows the largest document. Invalid YAML is
+    # still reported before what the finder objects to, wherever each is in the file.
+    objection: ManifestError | None = None
     try:
         for root in compose_relevant(text, compose_kinds):
-            finder.visit_object(root)
+            if objection is None:
+                try:
+                    finder.visit_object(root)
+                except ManifestError as exc:
+                    objection = exc
+            finder.forget_nodes()  # anchors are per document: free it before the next one
     except MarkedYAMLError as exc:
         if "{{" in text:
             raise TemplateFile(
@@ -141,6 +149,8 @@ def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageS
         raise ManifestError(
             f"{path}{line}: invalid YAML: {problem}. Fix the syntax; the file was not changed."
         ) from None
+    if objection is not None:
+        raise objection
     if any("{{" in site.image for site in finder.sites):
         raise TemplateFile(TEMPLATE_IMAGE_NOTICE.format(path=path))
     # Pod spec fields are visited by name; report them as they appear in the file.
@@ -157,6 +167,12 @@ class _Finder:
         self.mappings: dict[int, dict[str, Node]] = {}
         self.merging: set[int] = set()
         self.objects: set[int] = set()
+
+    def forget_nodes(self) -> None:
+        """Drop the caches keyed by node identity, which would keep a document's nodes alive
+        (and, once they are freed, could mistake a new node for an old one)."""
+        self.mappings.clear()
+        self.objects.clear()
 
     def visit_object(self, node: Node) -> None:
         # An aliased object is visited once: a List may hold itself.

@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterator
 from _ruamel_yaml import CParser
 from ruamel.yaml.reader import ReaderError
 
-from pinner.yamlnodes import MarkedYAMLError, Node, check_depth, compose_documents
+from pinner.yamlnodes import MarkedYAMLError, Node, check_depth, iter_documents
 
 # A document marker: --- or ... at the start of a line, followed by a blank or the line's end.
 # (Patterns that find lines start with "\n", not "^": the regex engine then searches for the
@@ -62,18 +62,27 @@ _ASCII_BLANKS = bytes(
 )  # translation table: everything but line breaks becomes a space
 
 
-def compose_relevant(text: str, compose_kinds: Collection[str]) -> list[Node]:
-    """The root node of each document, where the documents ``skim`` blanks are empty."""
+def compose_relevant(text: str, compose_kinds: Collection[str]) -> Iterator[Node]:
+    """The root node of each document, one at a time; the documents ``skim`` blanks are empty
+    (or missing, at the end)."""
     skimmed = skim(text, compose_kinds)
     if skimmed == "":
-        return []
-    if skimmed is not None:
-        try:
-            # Blanking and cutting never deepen the nesting that skim's check_depth cleared.
-            return compose_documents(skimmed, depth_checked=True)
-        except MarkedYAMLError:
-            pass  # blanking upset something libyaml checks across documents: compose it all
-    return compose_documents(text)
+        return
+    if skimmed is None:
+        yield from iter_documents(text)
+        return
+    given = -1  # where the last document given starts: both texts have the same offsets
+    try:
+        # Blanking and cutting never deepen the nesting that skim's check_depth cleared.
+        for node in iter_documents(skimmed, depth_checked=True):
+            given = node.start_mark.index
+            yield node
+        return
+    except MarkedYAMLError:
+        pass  # blanking upset something libyaml checks across documents: read the rest in full
+    for node in iter_documents(text):
+        if node.start_mark.index > given:
+            yield node
 
 
 def skim(text: str, compose_kinds: Collection[str]) -> str | None:

@@ -34,6 +34,7 @@ __all__ = [
     "SequenceNode",
     "check_depth",
     "compose_documents",
+    "iter_documents",
 ]
 
 # libyaml treats these as line breaks (YAML 1.1), and counts CRLF as one character in
@@ -76,8 +77,13 @@ def compose_documents(text: str, *, depth_checked: bool = False) -> list[Node]:
     Collections nested more than ``MAX_DEPTH`` levels deep, and characters YAML does not allow
     (control characters), are MarkedYAMLErrors too.
     """
+    return list(iter_documents(text, depth_checked=depth_checked))
+
+
+def iter_documents(text: str, *, depth_checked: bool = False) -> Iterator[Node]:
+    """``compose_documents`` one document at a time: only the one being read is in memory."""
     try:
-        return _compose(text, depth_checked)
+        yield from _compose(text, depth_checked)
     except ReaderError as exc:  # libyaml's reader refuses the character before parsing it
         position = int(exc.position)
         line = text.count("\n", 0, position)
@@ -88,18 +94,23 @@ def compose_documents(text: str, *, depth_checked: bool = False) -> list[Node]:
         ) from None
 
 
-def _compose(text: str, depth_checked: bool) -> list[Node]:
+def _compose(text: str, depth_checked: bool) -> Iterator[Node]:
     if not depth_checked:
         check_depth(text)
+    done = 0
     try:
-        return list(_compose_with_libyaml(text))
+        for node in _compose_with_libyaml(text):
+            yield node
+            done += 1
+        return
     except MarkedYAMLError as exc:
         if exc.problem != _LIBYAML_FLOW_COLON:
             raise
     try:
-        return list(YAML(typ="safe", pure=True).compose_all(text))
+        documents = list(YAML(typ="safe", pure=True).compose_all(text))
     except RecursionError:  # the pure-Python composer recurses once per level (see MAX_DEPTH)
         raise MarkedYAMLError(problem="collections are nested too deeply") from None
+    yield from documents[done:]  # the ones libyaml read before it stumbled were given already
 
 
 def check_depth(text: str) -> None:
