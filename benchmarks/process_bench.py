@@ -101,7 +101,7 @@ def memory(sizes: Sizes, work: Path, tree: Path, summary: Summary) -> Table:
         peaks[stream.name] = peak_rss(run)
         size = stream.stat().st_size / 1e6
         table.add(
-            f"{size:.0f} MB multi-document manifest",
+            f"{round(size, 1):g} MB multi-document manifest",
             f"{size:.1f}",
             f"{size:.1f}",
             f"{peaks[stream.name] / 1e6:.0f}",
@@ -122,7 +122,7 @@ def memory(sizes: Sizes, work: Path, tree: Path, summary: Summary) -> Table:
         "",
     )
     table.add(
-        f"the same tree and the {largest / 1e6:.0f} MB manifest",
+        f"the same tree and the {round(largest / 1e6, 1):g} MB manifest",
         f"{(tree_size + largest) / 1e6:.1f}",
         f"{max(largest, largest_tree_file) / 1e6:.1f}",
         f"{both_peak / 1e6:.0f}",
