@@ -11,6 +11,7 @@ always read, whatever its name, unless an ``--exclude`` glob matches it.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from fnmatch import fnmatchcase
@@ -41,12 +42,15 @@ def discover(arguments: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[
     for argument in arguments:
         root = Path(argument)
         if not root.is_dir():
-            if not is_excluded(_parts(argument), patterns) and _first_visit(root, seen):
+            if not is_excluded(_parts(argument), patterns) and _first_visit(_real(root), seen):
                 yield argument, root
             continue
+        # Nothing folder_files lists is, or lies under, a symbolic link: each file's real path
+        # is the folder's joined with its parts (resolving every file costs a stat per part).
+        real_root = _real(root)
         for parts in folder_files(root):
-            path = root.joinpath(*parts)
-            if not is_excluded(parts, patterns) and _first_visit(path, seen):
+            if not is_excluded(parts, patterns) and _first_visit(real_root.joinpath(*parts), seen):
+                path = root.joinpath(*parts)
                 yield str(path), path
 
 
@@ -54,12 +58,21 @@ def folder_files(root: Path) -> list[Parts]:
     """The manifests under ``root`` as path parts relative to it, files before subfolders."""
     listed = _git_files(root)
     candidates = listed if listed is not None else _walk(root)
+    base = os.fspath(root)
     found = [
         parts
         for parts in candidates
-        if _wanted(parts) and not (path := root.joinpath(*parts)).is_symlink() and path.is_file()
+        if _wanted(parts) and _is_regular_file(os.path.join(base, *parts))
     ]
     return sorted(set(found), key=_walk_order)
+
+
+def _is_regular_file(path: str) -> bool:
+    """A file, not a symbolic link: one lstat, on a string (this runs once per file)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def is_excluded(parts: Sequence[str], patterns: Sequence[str]) -> bool:
@@ -138,11 +151,14 @@ def _walk_order(parts: Parts) -> tuple[tuple[int, str], ...]:
     return (*((1, folder) for folder in folders), (0, name))
 
 
-def _first_visit(path: Path, seen: set[Path]) -> bool:
+def _real(path: Path) -> Path:
     try:
-        real = path.resolve()
+        return path.resolve()
     except RuntimeError:  # a symbolic link loop (Python < 3.13): reading it reports the error
-        real = path.absolute()
+        return path.absolute()
+
+
+def _first_visit(real: Path, seen: set[Path]) -> bool:
     if real in seen:
         return False
     seen.add(real)
