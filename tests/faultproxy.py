@@ -130,8 +130,13 @@ class FaultServer:
                 self.requests.append(request)
                 answered = len(self.requests)
             action = self.respond(request)
+            dying = self.die_after is not None and answered >= self.die_after
+            if dying:
+                # Refuse new connections before the client has the answer: a quick client could
+                # otherwise connect again in between (the kernel accepts into the backlog).
+                self._close(self._listener)
             self._act(connection, request, action)
-            if self.die_after is not None and answered >= self.die_after:
+            if dying:
                 self.stop()
         except OSError:
             pass  # the client went away, or stop() closed the socket
