@@ -34,6 +34,11 @@ def image_pool(count: int, host: str = "registry.example.com") -> list[str]:
     return images
 
 
+def pinned(images: Sequence[str]) -> list[str]:
+    """The same images, pinned by digest: a tree where ``check`` finds nothing to report."""
+    return [f"{image.split(':')[0]}@{PINNED_DIGEST}" for image in images]
+
+
 def _image_line(rng: random.Random, indent: str, image: str) -> str:
     style = rng.random()
     if style < 0.1:
@@ -43,7 +48,7 @@ def _image_line(rng: random.Random, indent: str, image: str) -> str:
     if style < 0.3:
         return f"{indent}image: {image}  # bumped by the release job\n"
     if style < 0.35:
-        return f"{indent}image: {image.split(':')[0]}@{PINNED_DIGEST}\n"
+        return f"{indent}image: {image.split('@')[0].split(':')[0]}@{PINNED_DIGEST}\n"
     return f"{indent}image: {image}\n"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -21,7 +21,7 @@ class FileScan:
     """One file's images, or why it could not be read."""
 
     display: str
-    source: SourceFile | None = None  # None if it could not be read, or was not kept
+    source: SourceFile | None = None  # None if it could not be read
     sites: list[ImageSite] = field(default_factory=list)
     references: dict[int, Reference] = field(default_factory=dict)  # site index -> parsed
     # Site index -> why its image is not a valid reference. `check` still reports the file's
@@ -36,27 +36,26 @@ def scan_paths(
     rules: Sequence[Rule] = (),
     exclude: Iterable[str] = (),
     progress: Progress | None = None,
-    *,
-    keep_text: bool = True,
 ) -> list[FileScan]:
-    """Scan every file named or found; raises ManifestError only when a folder cannot be listed.
+    """Scan every file named or found; raises ManifestError only when a folder cannot be listed."""
+    return list(iter_scans(arguments, rules, exclude, progress))
 
-    With ``keep_text=False`` each file's text is dropped once its images are found (``source``
-    is None), so memory follows the largest file rather than the whole tree: enough for
-    commands that only report.
-    """
+
+def iter_scans(
+    arguments: Sequence[str],
+    rules: Sequence[Rule] = (),
+    exclude: Iterable[str] = (),
+    progress: Progress | None = None,
+) -> Iterator[FileScan]:
+    """``scan_paths`` one file at a time: a command that keeps only what it reports holds one
+    file's text at a time, so its memory follows the largest file, not the tree."""
     targets = list(discover(arguments, exclude))
-    scans: list[FileScan] = []
-    for display, path in targets:
+    for done, (display, path) in enumerate(targets):
         if progress is not None:
-            progress(len(scans), len(targets))
-        scan = scan_source(display, partial(read_source, path, display), rules)
-        if not keep_text:
-            scan.source = None
-        scans.append(scan)
+            progress(done, len(targets))
+        yield scan_source(display, partial(read_source, path, display), rules)
     if progress is not None:
-        progress(len(scans), len(targets))
-    return scans
+        progress(len(targets), len(targets))
 
 
 def scan_stdin(raw: bytes, rules: Sequence[Rule] = ()) -> FileScan:

@@ -54,7 +54,7 @@ ROWS = {
     ],
     "Memory": [
         ("one small manifest (start-up)", 1),
-        ("tree of", 1),
+        ("tree of", 2),
         ("the same tree and the", 1),
     ],
     "Scale: check time": [("files ×", 3)],

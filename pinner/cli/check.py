@@ -17,7 +17,7 @@ from pinner.cli.app import (
     print_errors,
     print_notices,
 )
-from pinner.cli.common import command_settings, scan_arguments
+from pinner.cli.common import command_settings, iter_scan_arguments
 from pinner.cli.options import ConfigFile, Exclude, Exempt, Format, NoConfig, Paths, Quiet
 from pinner.cli.progress import Progress
 from pinner.finder import ImageSite
@@ -44,12 +44,15 @@ def check(
     check_format(output_format)
     started = time.monotonic()
     settings = command_settings(config, no_config, exempt=exempt, exclude=exclude)
-    # check only reports: keeping every file's text would make memory grow with the tree.
-    scans = scan_arguments(paths, settings, Progress.for_terminal(quiet), keep_text=False)
     violations: list[ImageSite] = []
     errors: list[str] = []
-    tally = Tally(files=len(scans))
-    for scan in scans:
+    notices: list[str] = []
+    tally = Tally()
+    # One file at a time, keeping only what is reported: memory follows the largest file.
+    for scan in iter_scan_arguments(paths, settings, Progress.for_terminal(quiet)):
+        tally.files += 1
+        if scan.notice:
+            notices.append(scan.notice)
         if scan.error is not None:
             errors.append(str(scan.error))
         for index, site in enumerate(scan.sites):
@@ -64,7 +67,6 @@ def check(
             else:
                 violations.append(site)
     tally.failed = len(errors)  # files that could not be read, references that are not valid
-    notices = [scan.notice for scan in scans if scan.notice]
     seconds = time.monotonic() - started
     summary = summary_record(tally, seconds, not_pinned=len(violations))
     out(check_report(violations, errors, notices, summary, output_format))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import typer
@@ -12,7 +12,7 @@ from pinner.cli.app import EXIT_ERROR, fail_usage, print_errors
 from pinner.cli.progress import Progress
 from pinner.errors import ConfigError, PinnerError
 from pinner.files import MAX_FILE_BYTES
-from pinner.scan import FileScan, is_stdin, scan_paths, scan_stdin
+from pinner.scan import FileScan, is_stdin, iter_scans, scan_stdin
 from pinner.settings import Overrides, Settings, load_settings
 
 
@@ -60,23 +60,24 @@ def parse_mirrors(flags: Sequence[str]) -> tuple[tuple[str, str], ...]:
 
 
 def scan_arguments(
-    paths: Sequence[str] | None, settings: Settings, progress: Progress, *, keep_text: bool = True
+    paths: Sequence[str] | None, settings: Settings, progress: Progress
 ) -> list[FileScan]:
-    """Read standard input (``-``) or the files and folders named (default: ``.``).
+    """Read standard input (``-``) or the files and folders named (default: ``.``)."""
+    return list(iter_scan_arguments(paths, settings, progress))
 
-    ``keep_text=False``: the files' texts are not kept (see ``scan_paths``).
-    """
+
+def iter_scan_arguments(
+    paths: Sequence[str] | None, settings: Settings, progress: Progress
+) -> Iterator[FileScan]:
+    """``scan_arguments`` one file at a time (see ``pinner.scan.iter_scans``)."""
     arguments = list(paths or ["."])
     if is_stdin(arguments):
         # One byte more than pinner reads tells the scan that the input is too large.
-        return [scan_stdin(sys.stdin.buffer.read(MAX_FILE_BYTES + 1), settings.rules)]
+        yield scan_stdin(sys.stdin.buffer.read(MAX_FILE_BYTES + 1), settings.rules)
+        return
     try:
-        return scan_paths(
-            arguments,
-            settings.rules,
-            settings.exclude,
-            progress.stage("pinner: scanning files"),
-            keep_text=keep_text,
+        yield from iter_scans(
+            arguments, settings.rules, settings.exclude, progress.stage("pinner: scanning files")
         )
     except PinnerError as exc:  # a folder git could not list
         progress.finish()
