@@ -52,6 +52,6 @@ def digest(
         with RegistryClient(registry_settings) as client:
             found = client.resolve(reference, settings.platform)
     except PinnerError as exc:
-        print_errors([f"{image}: {exc}" if not str(exc).startswith(image) else str(exc)])
+        print_errors([str(exc)])
         raise typer.Exit(EXIT_ERROR) from None
     out(f"{found}\n")
