@@ -15,7 +15,9 @@ from pinner.cli.options import (
     Mirrors,
     NoConfig,
     Platform,
+    Timeout,
 )
+from pinner.cli.resolve import RegistryOptions, client_settings
 from pinner.errors import PinnerError
 from pinner.reference import parse_reference
 
@@ -27,6 +29,7 @@ def digest(
     insecure_registry: InsecureRegistries = None,
     mirror: Mirrors = None,
     gcloud_host: GcloudHosts = None,
+    timeout: Timeout = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
 ) -> None:
@@ -41,15 +44,10 @@ def digest(
     )
     try:
         reference = parse_reference(image)
-        from pinner.registry import RegistryClient, RegistrySettings
+        from pinner.registry import RegistryClient
 
-        registry_settings = RegistrySettings(
-            insecure_registries=settings.insecure_registries,
-            mirrors=dict(settings.mirrors),
-            gcloud_hosts=settings.gcloud_hosts,
-            platform=settings.platform,
-        )
-        with RegistryClient(registry_settings) as client:
+        options = RegistryOptions.from_settings(settings, timeout=timeout)
+        with RegistryClient(client_settings(options)) as client:
             found = client.resolve(reference, settings.platform)
     except PinnerError as exc:
         print_errors([str(exc)])

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from pinner.errors import PinnerError
 from pinner.reference import Reference
 from pinner.settings import Settings
+
+if TYPE_CHECKING:
+    from pinner.registry import RegistrySettings
 
 MatchKey = tuple[str, str, str]
 
@@ -46,19 +50,29 @@ def resolve_online(
     A reference written ``name:tag@digest`` is looked up by its tag: the question is always
     "what does this tag point to now?". ``progress(done, total)`` is called after each lookup.
     """
-    from pinner.registry import RegistryClient, RegistrySettings
+    from pinner.registry import RegistryClient
     from pinner.resolver import resolve_all
 
-    settings = RegistrySettings(
+    by_tag = [replace(reference, digest=None) for reference in references]
+    with RegistryClient(client_settings(options)) as client:
+        result = resolve_all(by_tag, client, progress=progress)
+    return dict(result.digests), dict(result.failures)
+
+
+def client_settings(options: RegistryOptions, *, platform: bool = True) -> RegistrySettings:
+    """The registry client's settings for a command's options (imports the client lazily).
+
+    ``platform=False`` leaves the default platform unset, for commands that judge platform
+    manifests themselves (verify).
+    """
+    from pinner.registry import RegistrySettings
+
+    return RegistrySettings(
         insecure_registries=options.insecure_registries,
         mirrors=dict(options.mirrors),
         gcloud_hosts=options.gcloud_hosts,
-        platform=options.platform,
+        platform=options.platform if platform else None,
         concurrency=options.concurrency,
         connect_timeout=options.timeout or RegistrySettings.connect_timeout,
         read_timeout=options.timeout or RegistrySettings.read_timeout,
     )
-    by_tag = [replace(reference, digest=None) for reference in references]
-    with RegistryClient(settings) as client:
-        result = resolve_all(by_tag, client, progress=progress)
-    return dict(result.digests), dict(result.failures)

@@ -16,8 +16,10 @@ from pinner.cli.options import (
     Mirrors,
     NoConfig,
     Quiet,
+    Timeout,
 )
 from pinner.cli.progress import Progress
+from pinner.cli.resolve import RegistryOptions, client_settings
 from pinner.errors import InvalidReferenceError, PinnerError
 from pinner.reference import Reference, parse_reference
 
@@ -34,6 +36,7 @@ def tags(
     mirror: Mirrors = None,
     gcloud_host: GcloudHosts = None,
     concurrency: Concurrency = None,
+    timeout: Timeout = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
     quiet: Quiet = False,
@@ -50,15 +53,11 @@ def tags(
         gcloud_hosts=gcloud_host,
         concurrency=concurrency,
     )
-    from pinner.registry import RegistryClient, RegistrySettings
+    from pinner.registry import RegistryClient
     from pinner.verify import tags_for_digest
 
-    registry_settings = RegistrySettings(
-        insecure_registries=settings.insecure_registries,
-        mirrors=dict(settings.mirrors),
-        gcloud_hosts=settings.gcloud_hosts,
-        concurrency=settings.concurrency,
-    )
+    options = RegistryOptions.from_settings(settings, timeout=timeout)
+    registry_settings = client_settings(options, platform=False)
     progress = Progress.for_terminal(quiet)
     repository = f"{reference.registry}/{reference.repository}"
     try:

@@ -33,8 +33,10 @@ from pinner.cli.options import (
     NoConfig,
     Paths,
     Quiet,
+    Timeout,
 )
 from pinner.cli.progress import Progress
+from pinner.cli.resolve import RegistryOptions, client_settings
 from pinner.errors import PinnerError
 from pinner.report import github_annotation, github_error, site_record, where
 from pinner.scan import FileScan
@@ -77,6 +79,7 @@ def verify(
     mirror: Mirrors = None,
     gcloud_host: GcloudHosts = None,
     concurrency: Concurrency = None,
+    timeout: Timeout = None,
     output_format: Format = "text",
     exclude: Exclude = None,
     config: ConfigFile = None,
@@ -100,7 +103,7 @@ def verify(
     progress = Progress.for_terminal(quiet)
     scans = scan_arguments(paths, settings, progress)
     try:
-        result = _verify(scans, settings, progress)
+        result = _verify(scans, settings, progress, timeout)
     except PinnerError as exc:  # a bad --platform or mirror: nothing was asked
         print_errors([str(exc)])
         raise typer.Exit(EXIT_ERROR) from None
@@ -120,17 +123,15 @@ def verify(
     raise typer.Exit(code)
 
 
-def _verify(scans: Sequence[FileScan], settings: Settings, progress: Progress) -> VerifyResult:
-    from pinner.registry import RegistryClient, RegistrySettings
+def _verify(
+    scans: Sequence[FileScan], settings: Settings, progress: Progress, timeout: float | None
+) -> VerifyResult:
+    from pinner.registry import RegistryClient
 
     # No default platform on the client: verify asks for each tag's own digest and judges
     # platform manifests itself.
-    registry_settings = RegistrySettings(
-        insecure_registries=settings.insecure_registries,
-        mirrors=dict(settings.mirrors),
-        gcloud_hosts=settings.gcloud_hosts,
-        concurrency=settings.concurrency,
-    )
+    registry_options = RegistryOptions.from_settings(settings, timeout=timeout)
+    registry_settings = client_settings(registry_options, platform=False)
     options = VerifyOptions(exempt=settings.exempt, platform=settings.platform)
     with RegistryClient(registry_settings) as client:
         return verify_pins(scans, client, options, progress.stage("pinner: verifying pins"))
