@@ -6,8 +6,10 @@ bytes; line endings are never translated. A UTF-8 byte order mark is kept aside 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pinner.errors import ManifestError
 
@@ -68,13 +70,27 @@ def read_source(path: Path, display: str | None = None) -> SourceFile:
     shown = display if display is not None else str(path)
     try:
         with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)  # one byte more tells decode it is too large
+            raw = _read_capped(handle)
     except OSError as exc:
         raise ManifestError(
             f"{shown}: cannot read the file ({describe_os_error(exc)}). Check that it exists "
             "and that you may read it."
         ) from None
     return decode(raw, shown, path)
+
+
+def _read_capped(handle: BinaryIO) -> bytes:
+    """The file's bytes, but never more than one byte past ``MAX_FILE_BYTES`` (which tells
+    ``decode`` the file is too large).
+
+    ``read(MAX_FILE_BYTES + 1)`` would allocate 16 MiB for every file, however small: read what
+    the file's size says, plus one byte to see whether it grew (or is a pipe, whose size is 0).
+    """
+    size = os.fstat(handle.fileno()).st_size
+    data = handle.read(min(size, MAX_FILE_BYTES) + 1)
+    if len(data) <= size:
+        return data
+    return data + handle.read(MAX_FILE_BYTES + 1 - len(data))
 
 
 def describe_os_error(exc: OSError) -> str:

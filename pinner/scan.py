@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
 from pinner.files import STDIN, STDIN_NAME, SourceFile, decode, read_source
@@ -49,13 +51,20 @@ def iter_scans(
 ) -> Iterator[FileScan]:
     """``scan_paths`` one file at a time: a command that keeps only what it reports holds one
     file's text at a time, so its memory follows the largest file, not the tree."""
-    targets = list(discover(arguments, exclude))
-    for done, (display, path) in enumerate(targets):
+    # Names as strings, a Path made for each file as it is read: the list can be long.
+    targets = [
+        (display, _same(display, os.fspath(path))) for display, path in discover(arguments, exclude)
+    ]
+    for done, (display, name) in enumerate(targets):
         if progress is not None:
             progress(done, len(targets))
-        yield scan_source(display, partial(read_source, path, display), rules)
+        yield scan_source(display, partial(read_source, Path(name), display), rules)
     if progress is not None:
         progress(len(targets), len(targets))
+
+
+def _same(display: str, name: str) -> str:
+    return display if display == name else name
 
 
 def scan_stdin(raw: bytes, rules: Sequence[Rule] = ()) -> FileScan:

@@ -38,7 +38,7 @@ def discover(arguments: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[
     Raises ManifestError when git fails on a folder for a reason other than "not a repository".
     """
     patterns = tuple(_normalize(pattern) for pattern in exclude)
-    seen: set[Path] = set()
+    seen: set[str] = set()  # real paths, as strings: a tree of many files lists many of them
     for argument in arguments:
         root = Path(argument)
         if not root.is_dir():
@@ -49,7 +49,8 @@ def discover(arguments: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[
         # is the folder's joined with its parts (resolving every file costs a stat per part).
         real_root = _real(root)
         for parts in folder_files(root):
-            if not is_excluded(parts, patterns) and _first_visit(real_root.joinpath(*parts), seen):
+            real = os.path.join(real_root, *parts)
+            if not is_excluded(parts, patterns) and _first_visit(real, seen):
                 path = root.joinpath(*parts)
                 yield str(path), path
 
@@ -151,14 +152,14 @@ def _walk_order(parts: Parts) -> tuple[tuple[int, str], ...]:
     return (*((1, folder) for folder in folders), (0, name))
 
 
-def _real(path: Path) -> Path:
+def _real(path: Path) -> str:
     try:
-        return path.resolve()
+        return str(path.resolve())
     except RuntimeError:  # a symbolic link loop (Python < 3.13): reading it reports the error
-        return path.absolute()
+        return str(path.absolute())
 
 
-def _first_visit(real: Path, seen: set[Path]) -> bool:
+def _first_visit(real: str, seen: set[str]) -> bool:
     if real in seen:
         return False
     seen.add(real)
