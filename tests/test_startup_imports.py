@@ -49,3 +49,36 @@ def test_offline_commands_do_not_import_the_network_stack(args: list[str], tmp_p
     modules = imported_by(args, tmp_path)
     assert not [name for name in NETWORK_MODULES if name in modules]
     assert "rich" not in modules  # typer's fancy output is only for --help and tracebacks
+
+
+# What a commit hook runs: the module entry point, in a fresh interpreter, with its imports
+# listed by -X importtime. TLS, the registry client and its keychain are for online commands.
+HEAVY_FOR_CHECK = (
+    *NETWORK_MODULES,
+    "h11",
+    "ssl",
+    "rich",
+    "pinner.auth",
+    "pinner.credentials",
+    "pinner.resolver",
+)
+
+
+def test_python_m_pinner_check_imports_nothing_heavy(tmp_path: Path) -> None:
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text("kind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:1.27\n")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pinner", "check", str(manifest)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr  # nginx:1.27 is not pinned
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    assert "pinner.finder" in imported  # the listing works
+    assert sorted(imported.intersection(HEAVY_FOR_CHECK)) == []
