@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from benchmarks.measure import silenced
 from pinner.cli import main as pinner_main
@@ -105,7 +104,3 @@ def fake_digest(text: str) -> str:
 
 def ratio(numerator: float, denominator: float) -> str:
     return f"{numerator / denominator:.1f}×" if denominator > 0 else "n/a"
-
-
-def tree_size(paths: list[Path]) -> int:
-    return sum(path.stat().st_size for path in paths)

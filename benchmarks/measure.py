@@ -129,7 +129,3 @@ def machine() -> list[str]:
         f"ruamel.yaml {ruamel.yaml.__version__}, libyaml {_ruamel_yaml.get_version_string()} "
         "(ruamel.yaml.clib)",
     ]
-
-
-def megabytes(size: float) -> str:
-    return f"{size / 1e6:.1f} MB"

@@ -142,20 +142,22 @@ def memory(sizes: Sizes, work: Path, tree: Path, summary: Summary) -> Table:
     )
     alone = peaks.get(largest_read.name, base)
     pinned_extra, both_extra = pinned_peak - base, both_peak - alone
+    files = len(tree_files)
     summary.add(
         "memory follows the largest file, not the tree",
         f"{(alone - base) / largest:.1f} bytes per byte of the largest file read "
-        f"({largest / 1e6:.0f} MB); a {tree_size / 1e6:.0f} MB tree adds "
-        f"{pinned_extra / 1e6:.0f} MB (all pinned), {(tree_peak - base) / 1e6:.0f} MB (its "
-        "report of unpinned images)",
-        pinned_extra < 0.1 * tree_size + 5e6 and both_extra < 0.5 * tree_size + 5e6,
+        f"({largest / 1e6:.0f} MB); a {tree_size / 1e6:.0f} MB tree of {files} files adds "
+        f"{pinned_extra / 1e6:.0f} MB when all is pinned ({pinned_extra / files:.0f} bytes per "
+        f"file: the file list), {(tree_peak - base) / 1e6:.0f} MB with its report of unpinned "
+        "images",
+        pinned_extra < 1000 * files + 5e6 and both_extra < 0.5 * tree_size + 5e6,
     )
     table.notes.append(
         "Peak RSS (VmHWM, read by the child as it exits) of `python -m pinner check --quiet`, "
         "output discarded; 'above start-up' subtracts the run on one small manifest. check "
         "reads one file, and one document, at a time and keeps only what it reports: what grows "
-        "with the tree is the list of unpinned images. pinner refuses files over 16 MiB unread "
-        "(pinner/files.py, MAX_FILE_BYTES)."
+        "with the tree is the list of its files and of its unpinned images. pinner refuses files "
+        "over 16 MiB unread (pinner/files.py, MAX_FILE_BYTES)."
     )
     return table
 
