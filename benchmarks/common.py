@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import textwrap
 from dataclasses import dataclass, field
 
 from benchmarks.measure import silenced
 from pinner.cli import main as pinner_main
+
+NOTE_WIDTH = 100  # the README's line length
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,8 @@ class Table:
         lines.append("| " + " | ".join(self.header) + " |")
         lines.append("|" + "|".join(" --- " for _ in self.header) + "|")
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
-        if self.notes:
-            lines.append("")
-            lines += self.notes
+        for note in self.notes:
+            lines += ["", *textwrap.wrap(note, NOTE_WIDTH, break_on_hyphens=False)]
         return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from benchmarks.common import Sizes, Summary, Table, ratio, run_pinner
 from benchmarks.measure import child_env, run_child, timed
 from benchmarks.registry_bench import (
+    TAGS_PER_REPOSITORY,
     count_manifest_requests,
     delaying_proxy,
     sample,
@@ -111,8 +112,7 @@ def resolution(sizes: Sizes, work: Path, summary: Summary) -> tuple[Table, Table
             far_sequential = bench.resolve(far_tree, far, ["--concurrency", "1"])
         files = sum(1 for _ in tree.iterdir())
         table = Table(
-            f"Resolution: {count} distinct tags in 20-tag repositories, each named twice in "
-            f"{files} Deployment files, against docker-registry on 127.0.0.1",
+            f"Resolution: {count} distinct tags, docker-registry on 127.0.0.1",
             ["run", "seconds", "references/s", "× slower than pinner's default"],
         )
         delay = f"{sizes.latency_ms:.0f} ms"
@@ -134,13 +134,15 @@ def resolution(sizes: Sizes, work: Path, summary: Summary) -> tuple[Table, Table
             base = far_concurrent if "proxy" in label else concurrent
             table.add(label, f"{seconds:.2f}", f"{count / seconds:.0f}", ratio(seconds, base))
         table.notes.append(
-            f"Every pinner run sent exactly {count} HEAD requests for the {count} distinct "
-            "references and no manifest GET (asserted from the registry's access log), and every "
-            "digest it found (`--write-digests`) or wrote is the one pushed. `--dry-run` rows "
-            "time the resolver (scan, resolve, plan; no writes). skopeo's per-image median is "
-            "extrapolated to all references. The proxy (benchmarks/proxy.py, its own process) "
-            "delays each request to model a network round trip to the same registry; the proxied "
-            "rows compare with the proxied default run."
+            f"The tags are in repositories of {TAGS_PER_REPOSITORY}; each is named twice, in "
+            f"{files} Deployment files. Every pinner run sent exactly {count} HEAD requests for "
+            f"the {count} distinct references and no manifest GET (asserted from the "
+            "registry's access log), and every digest it found (`--write-digests`) or wrote is "
+            "the one pushed. `--dry-run` rows time the resolver (scan, resolve, plan; no "
+            "writes). skopeo's per-image median is extrapolated to all references. The proxy "
+            "(benchmarks/proxy.py, its own process) delays each request to model a network "
+            "round trip to the same registry; the proxied rows compare with the proxied "
+            "default run."
         )
         summary.add(
             "resolution ≥20× skopeo per image (pinner as a command, writes included)",
