@@ -28,6 +28,13 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _commands() -> None:
+    # A run registers only the command it runs; the callback keeps `pinner CMD` a command
+    # group even when that is the only one typer sees.
+    pass
+
+
 def fail_usage(message: str) -> typer.Exit:
     err(f"pinner: {message}")
     return typer.Exit(EXIT_ERROR)
