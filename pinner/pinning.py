@@ -8,7 +8,7 @@ exactly; otherwise it is left as it was and the reasons are reported.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from pinner.errors import ManifestError, PinnerError
 from pinner.finder import ImageSite
@@ -45,11 +45,12 @@ class Tally:
     pinned: int = 0
     already_pinned: int = 0
     exempt: int = 0
-    failed: int = 0
+    failed: int = 0  # references: not resolved, not valid, or in a file left untouched
+    unreadable: int = 0  # files that could not be read or parsed: their images are unknown
 
     def add(self, other: Tally) -> None:
-        for name in ("files", "references", "pinned", "already_pinned", "exempt", "failed"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for figure in fields(self):
+            setattr(self, figure.name, getattr(self, figure.name) + getattr(other, figure.name))
 
 
 @dataclass
@@ -93,7 +94,7 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
     plan.tally.files = 1
     if scan.error is not None or scan.source is None:
         plan.errors.append(scan.error or ManifestError(f"{scan.display}: could not be read."))
-        plan.tally.failed = 1  # the file itself: its images are unknown
+        plan.tally.unreadable = 1
         return plan
     edits: list[Edit] = []
     plan.errors.extend(scan.invalid.values())

@@ -119,6 +119,7 @@ def summary_record(
         "already_pinned": tally.already_pinned,
         "exempt": tally.exempt,
         "failed": tally.failed,
+        "unreadable_files": tally.unreadable,
         "seconds": round(seconds, 2),
     }
 
@@ -132,10 +133,15 @@ def summary_line(
         f"{tally.exempt} exempt",
         f"{tally.failed} failed",
     ]
+    unreadable = (
+        f"; {tally.unreadable} {_plural(tally.unreadable, 'file')} could not be read"
+        if tally.unreadable
+        else ""
+    )
     return (
         f"pinner {command}: {tally.files} {_plural(tally.files, 'file')} scanned, "
         f"{tally.references} {_plural(tally.references, 'reference')} found: "
-        f"{', '.join(parts)} ({seconds:.2f}s)"
+        f"{', '.join(parts)}{unreadable} ({seconds:.2f}s)"
     )
 
 

@@ -53,7 +53,7 @@ NOTICE = (
 )
 CHECK_SUMMARY = (
     "pinner check: 3 files scanned, 3 references found: 1 not pinned, 1 already pinned, "
-    "1 exempt, 1 failed (0.00s)\n"
+    "1 exempt, 0 failed; 1 file could not be read (0.00s)\n"
 )
 PIN_SUMMARY = (
     "pinner pin: 2 files scanned, 3 references found: 1 pinned, 1 already pinned, 1 exempt, "
@@ -120,7 +120,8 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
             "not_pinned": 1,
             "already_pinned": 1,
             "exempt": 1,
-            "failed": 1,
+            "failed": 0,
+            "unreadable_files": 1,
             "seconds": 0.0,
         },
     }
@@ -184,6 +185,7 @@ def pin_document(written: bool) -> str:
             "already_pinned": 1,
             "exempt": 1,
             "failed": 0,
+            "unreadable_files": 0,
             "seconds": 0.0,
         },
     }
@@ -224,7 +226,7 @@ def test_pin_errors_in_each_format(capsys: pytest.CaptureFixture[str]) -> None:
     args = [*PIN, "--dry-run", "k8s/app.yaml", "k8s/broken.yaml"]
     summary = (
         "pinner pin: 2 files scanned, 3 references found: 1 pinned, 1 already pinned, "
-        "1 exempt, 1 failed (0.00s)\n"
+        "1 exempt, 0 failed; 1 file could not be read (0.00s)\n"
     )
     assert run(capsys, *args) == (
         2,

@@ -55,18 +55,19 @@ def check(
             notices.append(scan.notice)
         if scan.error is not None:
             errors.append(str(scan.error))
+            tally.unreadable += 1
         for index, site in enumerate(scan.sites):
             tally.references += 1
             if index in scan.invalid:
                 # Not a reference at all: an error naming file:line (exit 2), counted once.
                 errors.append(str(scan.invalid[index]))
+                tally.failed += 1
             elif is_exempt(site.image, settings.exempt):
                 tally.exempt += 1
             elif is_pinned(site.image):
                 tally.already_pinned += 1
             else:
                 violations.append(site)
-    tally.failed = len(errors)  # files that could not be read, references that are not valid
     seconds = time.monotonic() - started
     summary = summary_record(tally, seconds, not_pinned=len(violations))
     out(check_report(violations, errors, notices, summary, output_format))
