@@ -20,6 +20,7 @@ from pinner.config_values import (
     read_int,
     read_mirrors,
     read_rules,
+    read_size,
     read_string,
     read_string_list,
 )
@@ -35,6 +36,7 @@ READERS: dict[str, KeyReader] = {
     "gcloud_hosts": read_string_list,
     "insecure_registries": read_string_list,
     "keep_tag": read_bool,
+    "max_file_size": read_size,
     "mirrors": read_mirrors,
     "platform": read_string,
     "rules": read_rules,
@@ -55,6 +57,7 @@ class FileConfig:
     gcloud_hosts: tuple[str, ...] = ()
     concurrency: int | None = None
     exclude: tuple[str, ...] = ()
+    max_file_size: int | None = None  # bytes
     rules: tuple[Rule, ...] = ()
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from pinner.errors import ConfigError
 from pinner.finder import Rule
+from pinner.sizes import SIZE_FORMS, parse_size
 from pinner.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
 
 KeyReader = Callable[[Node, str, str], object]
@@ -76,6 +77,16 @@ def read_int(node: Node, key: str, display: str) -> int:
         f"{line_of(node, display)}: {key!r} must be a whole number from 1 to {MAX_CONCURRENCY}, "
         f"not {describe(node)}."
     )
+
+
+def read_size(node: Node, key: str, display: str) -> int:
+    """A size in bytes: ``33554432``, ``32M`` or ``32MiB`` (quoted or not)."""
+    size = parse_size(node.value) if isinstance(node, ScalarNode) else None
+    if size is None:
+        raise ConfigError(
+            f"{line_of(node, display)}: {key!r} must be {SIZE_FORMS}, not {describe(node)}."
+        )
+    return size
 
 
 def read_string_list(node: Node, key: str, display: str) -> tuple[str, ...]:

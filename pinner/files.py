@@ -12,12 +12,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pinner.errors import ManifestError
+from pinner.sizes import format_size
 
 UTF8_BOM = "\ufeff"
 # Composing YAML takes up to some 70 bytes of memory per byte of text (and about a second per MiB
 # on a slow machine), so a larger file or input is refused, and never read past this size. Real
-# manifests, even a whole rendered Helm chart with its CRDs, are a few MiB at most.
-MAX_FILE_BYTES = 16 * 1024 * 1024
+# manifests, even a whole rendered Helm chart with its CRDs, are a few MiB at most; a larger
+# limit is --max-file-size (max_file_size in .pinner.yaml).
+DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
+# A stream whose size is unknown (a pipe) is read this much at a time, so a small one does not
+# allocate the whole limit.
+READ_CHUNK = 1024 * 1024
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -37,12 +42,21 @@ class SourceFile:
         return ((UTF8_BOM if self.bom else "") + text).encode("utf-8")
 
 
-def decode(raw: bytes, display: str, path: Path | None = None) -> SourceFile:
-    """Decode ``raw`` as strict UTF-8, or raise a ManifestError that says where it fails."""
-    if len(raw) > MAX_FILE_BYTES:
+def decode(
+    raw: bytes,
+    display: str,
+    path: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> SourceFile:
+    """Decode ``raw`` as strict UTF-8, or raise a ManifestError that says where it fails.
+
+    ``raw`` longer than ``max_bytes`` (``read_capped`` stops one byte past it) is refused.
+    """
+    if len(raw) > max_bytes:
         raise ManifestError(
-            f"{display}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, more than pinner "
-            "reads; it was not changed. Split it into smaller files, or exclude it with --exclude."
+            f"{display}: larger than {format_size(max_bytes)} (the --max-file-size limit), more "
+            "than pinner reads; it was not changed. Raise --max-file-size (or max_file_size in "
+            ".pinner.yaml), split it, or exclude it with --exclude."
         )
     if raw.startswith(UTF16_BOMS):
         # Windows PowerShell's `>` writes UTF-16: every other byte is NUL, but it is text.
@@ -66,31 +80,45 @@ def decode(raw: bytes, display: str, path: Path | None = None) -> SourceFile:
     return SourceFile(display, path, raw, text[1:] if bom else text, bom)
 
 
-def read_source(path: Path, display: str | None = None) -> SourceFile:
+def read_source(
+    path: Path, display: str | None = None, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> SourceFile:
     shown = display if display is not None else str(path)
     try:
         with path.open("rb") as handle:
-            raw = _read_capped(handle)
+            raw = read_capped(handle, max_bytes)
     except OSError as exc:
         raise ManifestError(
             f"{shown}: cannot read the file ({describe_os_error(exc)}). Check that it exists "
             "and that you may read it."
         ) from None
-    return decode(raw, shown, path)
+    return decode(raw, shown, path, max_bytes)
 
 
-def _read_capped(handle: BinaryIO) -> bytes:
-    """The file's bytes, but never more than one byte past ``MAX_FILE_BYTES`` (which tells
-    ``decode`` the file is too large).
+def read_capped(handle: BinaryIO, max_bytes: int) -> bytes:
+    """The file's or stream's bytes, but never more than one byte past ``max_bytes`` (which
+    tells ``decode`` the input is too large).
 
-    ``read(MAX_FILE_BYTES + 1)`` would allocate 16 MiB for every file, however small: read what
-    the file's size says, plus one byte to see whether it grew (or is a pipe, whose size is 0).
+    ``read(max_bytes + 1)`` would allocate the whole limit for every file, however small: read
+    what the file's size says, plus one byte to see whether it grew. A stream of unknown size (a
+    pipe, whose size is 0) is read a chunk at a time, up to the same limit.
     """
-    size = os.fstat(handle.fileno()).st_size
-    data = handle.read(min(size, MAX_FILE_BYTES) + 1)
+    try:
+        size = os.fstat(handle.fileno()).st_size
+    except (OSError, ValueError):  # no file descriptor (io.UnsupportedOperation is both)
+        size = 0
+    data = handle.read(min(size, max_bytes) + 1)
     if len(data) <= size:
         return data
-    return data + handle.read(MAX_FILE_BYTES + 1 - len(data))
+    chunks = [data]
+    left = max_bytes + 1 - len(data)
+    while left > 0:
+        chunk = handle.read(min(left, READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def describe_os_error(exc: OSError) -> str:

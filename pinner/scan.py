@@ -9,7 +9,14 @@ from functools import partial
 from pathlib import Path
 
 from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
-from pinner.files import STDIN, STDIN_NAME, SourceFile, decode, read_source
+from pinner.files import (
+    DEFAULT_MAX_FILE_BYTES,
+    STDIN,
+    STDIN_NAME,
+    SourceFile,
+    decode,
+    read_source,
+)
 from pinner.finder import ImageSite, Rule, TemplateFile, find_images
 from pinner.reference import Reference, parse_reference
 from pinner.walk import discover
@@ -38,9 +45,13 @@ def scan_paths(
     rules: Sequence[Rule] = (),
     exclude: Iterable[str] = (),
     progress: Progress | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> list[FileScan]:
-    """Scan every file named or found; raises ManifestError only when a folder cannot be listed."""
-    return list(iter_scans(arguments, rules, exclude, progress))
+    """Scan every file named or found; raises ManifestError only when a folder cannot be listed.
+
+    A file larger than ``max_bytes`` is not read: its scan holds the error that says so.
+    """
+    return list(iter_scans(arguments, rules, exclude, progress, max_bytes))
 
 
 def iter_scans(
@@ -48,6 +59,7 @@ def iter_scans(
     rules: Sequence[Rule] = (),
     exclude: Iterable[str] = (),
     progress: Progress | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> Iterator[FileScan]:
     """``scan_paths`` one file at a time: a command that keeps only what it reports holds one
     file's text at a time, so its memory follows the largest file, not the tree."""
@@ -58,7 +70,8 @@ def iter_scans(
     for done, (display, name) in enumerate(targets):
         if progress is not None:
             progress(done, len(targets))
-        yield scan_source(display, partial(read_source, Path(name), display), rules)
+        read = partial(read_source, Path(name), display, max_bytes)
+        yield scan_source(display, read, rules)
     if progress is not None:
         progress(len(targets), len(targets))
 
@@ -67,8 +80,11 @@ def _same(display: str, name: str) -> str:
     return display if display == name else name
 
 
-def scan_stdin(raw: bytes, rules: Sequence[Rule] = ()) -> FileScan:
-    return scan_source(STDIN_NAME, partial(decode, raw, STDIN_NAME), rules)
+def scan_stdin(
+    raw: bytes, rules: Sequence[Rule] = (), max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> FileScan:
+    """Scan standard input's bytes, read with ``read_capped(..., max_bytes)``."""
+    return scan_source(STDIN_NAME, partial(decode, raw, STDIN_NAME, None, max_bytes), rules)
 
 
 def scan_source(display: str, read: Callable[[], SourceFile], rules: Sequence[Rule]) -> FileScan:

@@ -1,10 +1,11 @@
 """One run's settings: ``.pinner.yaml`` merged with the command-line flags, built once per command.
 
 Precedence: a flag beats the file, the file beats the default. Single values (``--platform``,
-``--keep-tag``/``--no-keep-tag``, ``--concurrency``) replace the file's. Lists (``--exempt``,
-``--exclude``, ``--insecure-registry``, ``--gcloud-host``) extend the file's, because the file is
-the repository's policy and a flag adds to it for one run; ``--mirror`` replaces the file's mirror
-for the same registry only. ``--no-config`` ignores the file altogether.
+``--keep-tag``/``--no-keep-tag``, ``--concurrency``, ``--max-file-size``) replace the file's.
+Lists (``--exempt``, ``--exclude``, ``--insecure-registry``, ``--gcloud-host``) extend the
+file's, because the file is the repository's policy and a flag adds to it for one run;
+``--mirror`` replaces the file's mirror for the same registry only. ``--no-config`` ignores the
+file altogether.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pinner.config import FileConfig, display_name, find_config, load_config
+from pinner.files import DEFAULT_MAX_FILE_BYTES
 from pinner.finder import Rule
 
 DEFAULT_CONCURRENCY = 16
@@ -33,6 +35,7 @@ class Overrides:
     gcloud_hosts: Sequence[str] = ()
     concurrency: int | None = None
     exclude: Sequence[str] = ()
+    max_file_size: int | None = None  # bytes
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Settings:
     gcloud_hosts: frozenset[str] = frozenset()
     concurrency: int = DEFAULT_CONCURRENCY
     exclude: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_BYTES  # a larger file (or stdin) is refused unread
     rules: tuple[Rule, ...] = ()
     config: str | None = None  # the file the settings came from, as messages name it
 
@@ -80,6 +84,7 @@ def merge(file: FileConfig, flags: Overrides, *, has_file: bool = True) -> Setti
         gcloud_hosts=frozenset((*file.gcloud_hosts, *flags.gcloud_hosts)),
         concurrency=_first(flags.concurrency, file.concurrency, DEFAULT_CONCURRENCY),
         exclude=_union(file.exclude, flags.exclude),
+        max_file_size=_first(flags.max_file_size, file.max_file_size, DEFAULT_MAX_FILE_BYTES),
         rules=file.rules,
         config=file.display if has_file else None,
     )

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
 from pinner.cli import main
+from pinner.files import READ_CHUNK, read_capped
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
@@ -459,3 +462,129 @@ def test_check_counts_an_invalid_reference_once(capsys: pytest.CaptureFixture[st
         "pinner check: 1 file scanned, 3 references found: 1 not pinned, 1 already pinned, "
         "0 exempt, 1 failed ("
     )
+
+
+# --- files larger than --max-file-size ---------------------------------------------------------
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+# 17 MiB: a Pod, then comment lines (cheap to parse, so the test stays fast).
+BIG = POD.format("nginx:1.25") + ("# " + "x" * 1021 + "\n") * (17 * 1024)
+TOO_LARGE = (
+    "error: {}: larger than {} (the --max-file-size limit), more than pinner reads; it was not "
+    "changed. Raise --max-file-size (or max_file_size in .pinner.yaml), split it, or exclude it "
+    "with --exclude."
+)
+SIZE_FORMS = (
+    "a byte count (at least 1), or a whole number followed by K, M or G (binary: KiB, MiB, GiB; "
+    "any case), such as 32M or 1G"
+)
+
+
+@pytest.mark.parametrize("command", ["check", "pin"])
+def test_a_file_over_the_default_limit_is_refused_unread(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    assert len(BIG) > 17 * MIB
+    path = write("big.yaml", BIG)
+    if command == "check":
+        code, out, errors = run(capsys, "check", "big.yaml")
+    else:
+        code, out, errors = pin(capsys, "big.yaml")
+    assert (code, out) == (2, "")
+    assert errors == [TOO_LARGE.format("big.yaml", "16 MiB")]
+    assert path.read_bytes() == BIG.encode()
+
+
+@pytest.mark.parametrize("size", ["32M", "32MiB", "32m", "32mib", str(32 * MIB), "1G"])
+def test_max_file_size_raises_the_limit(capsys: pytest.CaptureFixture[str], size: str) -> None:
+    path = write("big.yaml", BIG)
+    code, out, errors = run(capsys, "check", "--max-file-size", size, "big.yaml")
+    assert (code, out, errors) == (
+        1,
+        "big.yaml:7:14: nginx:1.25 is not pinned by digest (Pod web, container app)\n",
+        [],
+    )
+    code, _, errors = pin(capsys, "--max-file-size", size, "big.yaml")
+    assert (code, errors) == (1, [])
+    assert path.read_bytes() == BIG.replace("nginx:1.25", f"nginx@{A}").encode()
+
+
+def test_max_file_size_can_also_lower_the_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    path = write("m.yaml", POD.format("nginx:1.25"))
+    size = len(path.read_bytes())
+    assert run(capsys, "check", "--max-file-size", str(size), "m.yaml")[0] == 1
+    code, _, errors = pin(capsys, "--max-file-size", str(size - 1), "m.yaml")
+    assert code == 2
+    assert errors == [TOO_LARGE.format("m.yaml", f"{size - 1} bytes")]
+    code, _, errors = run(capsys, "check", "--max-file-size", "1k", "--", "m.yaml")
+    assert code == 1 and errors == []
+
+
+def test_stdin_respects_max_file_size(
+    monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    code, out, err = filter_stdin(monkeypatch, capsysbinary, BIG.encode(), "-q")
+    assert (code, out) == (2, b"")
+    assert err == TOO_LARGE.format("<stdin>", "16 MiB").encode() + b"\n"
+    args = ("-q", "--max-file-size", "32M")
+    code, out, err = filter_stdin(monkeypatch, capsysbinary, BIG.encode(), *args)
+    assert (code, out, err) == (0, BIG.replace("nginx:1.25", f"nginx@{A}").encode(), b"")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "12X", "abc", "1.5M", "", "32 MB"])
+@pytest.mark.parametrize("command", ["check", "pin", "verify"])
+def test_a_bad_max_file_size_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], command: str, value: str
+) -> None:
+    path = write("m.yaml", POD.format("nginx:1.25"))
+    code, out, errors = run(capsys, command, "--max-file-size", value, "m.yaml")
+    assert (code, out) == (2, "")
+    assert errors == [f"pinner: --max-file-size must be {SIZE_FORMS}, not {value!r}."]
+    assert path.read_bytes() == POD.format("nginx:1.25").encode()
+
+
+class _Recording:
+    """A binary file that records the size of every read."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.sizes: list[int] = []
+
+    def fileno(self) -> int:
+        return self.handle.fileno()
+
+    def read(self, size: int) -> bytes:
+        self.sizes.append(size)
+        return self.handle.read(size)
+
+
+@pytest.mark.parametrize(("length", "limit"), [(10, GIB), (100, 10), (10, 10), (0, 10)])
+def test_a_file_is_read_up_to_one_byte_past_the_limit(length: int, limit: int) -> None:
+    path = write("m.yaml", bytes(range(256)) * (length // 256) + b"x" * (length % 256))
+    with path.open("rb") as handle:
+        recording = _Recording(handle)
+        data = read_capped(recording, limit)  # type: ignore[arg-type]
+    assert data == path.read_bytes()[: limit + 1]
+    # One read, of the file's size (plus a byte to see whether it grew), never of the limit.
+    assert recording.sizes == [min(length, limit) + 1]
+
+
+@pytest.mark.parametrize(("length", "limit"), [(100, GIB), (100, 10), (3 * MIB, 2 * MIB)])
+def test_a_pipe_is_read_in_chunks_up_to_one_byte_past_the_limit(length: int, limit: int) -> None:
+    reader, writer = os.pipe()
+    data = os.urandom(length)
+    feeder = threading.Thread(target=_feed, args=(writer, data))
+    feeder.start()
+    with os.fdopen(reader, "rb") as handle:
+        recording = _Recording(handle)
+        got = read_capped(recording, limit)  # type: ignore[arg-type]
+        assert got == data[: limit + 1]
+        assert max(recording.sizes) <= READ_CHUNK
+        assert handle.read() == data[limit + 1 :]  # the rest was left unread
+    feeder.join()
+
+
+def _feed(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)

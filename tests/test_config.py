@@ -15,6 +15,7 @@ from pinner.reference import Reference
 from pinner.settings import Overrides, Settings, load_settings, merge
 
 A = "sha256:" + "a" * 64
+MIB = 1024 * 1024
 POD = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: {}\n"
 FULL = """\
 # every key pinner reads
@@ -26,6 +27,7 @@ insecure_registries: [localhost:5000]
 gcloud_hosts: [registry.example.com]
 concurrency: 4
 exclude: ['charts/**']
+max_file_size: 32M
 rules:
 - kind: Rollout
   apiVersion: argoproj.io/v1alpha1
@@ -65,6 +67,7 @@ def test_every_key_is_read() -> None:
         gcloud_hosts=("registry.example.com",),
         concurrency=4,
         exclude=("charts/**",),
+        max_file_size=32 * MIB,
         rules=(
             Rule("Rollout", "argoproj.io/v1alpha1", pod_spec=("spec", "template", "spec")),
             Rule("Prometheus", images=(("spec", "image"), ("spec", "thanos", "image"))),
@@ -77,6 +80,10 @@ def test_empty_files_and_empty_values_set_nothing(text: str) -> None:
     assert parse_config(text, ".pinner.yaml") == FileConfig(display=".pinner.yaml")
 
 
+SIZE_FORMS = (
+    "a byte count (at least 1), or a whole number followed by K, M or G (binary: KiB, MiB, GiB; "
+    "any case), such as 32M or 1G"
+)
 ERRORS = {
     "unknown key, with a suggestion": (
         "exempt: [nginx]\nkeep_tag: false\n\nexlude: [x]\n",
@@ -85,7 +92,7 @@ ERRORS = {
     "unknown key, no close match": (
         "colour: red\n",
         ".pinner.yaml:1: unknown key 'colour'; pinner reads: concurrency, exclude, exempt, "
-        "gcloud_hosts, insecure_registries, keep_tag, mirrors, platform, rules.",
+        "gcloud_hosts, insecure_registries, keep_tag, max_file_size, mirrors, platform, rules.",
     ),
     "a string where a list belongs": (
         "exempt: nginx\n",
@@ -109,6 +116,26 @@ ERRORS = {
         "concurrency: 1000\n",
         ".pinner.yaml:1: 'concurrency' must be a whole number from 1 to 64, not '1000'.",
     ),
+    "a size with an unknown unit": (
+        "max_file_size: 12X\n",
+        f".pinner.yaml:1: 'max_file_size' must be {SIZE_FORMS}, not '12X'.",
+    ),
+    "a size of zero": (
+        "exempt: []\nmax_file_size: 0\n",
+        f".pinner.yaml:2: 'max_file_size' must be {SIZE_FORMS}, not '0'.",
+    ),
+    "a negative size": (
+        "max_file_size: -1\n",
+        f".pinner.yaml:1: 'max_file_size' must be {SIZE_FORMS}, not '-1'.",
+    ),
+    "a size that is a word": (
+        "max_file_size: abc\n",
+        f".pinner.yaml:1: 'max_file_size' must be {SIZE_FORMS}, not 'abc'.",
+    ),
+    "a size that is a list": (
+        "max_file_size: [32M]\n",
+        f".pinner.yaml:1: 'max_file_size' must be {SIZE_FORMS}, not a list.",
+    ),
     "a list where a string belongs": (
         "platform: [linux/amd64]\n",
         ".pinner.yaml:1: 'platform' must be a string, not a list. Write it as platform: 'value'.",
@@ -127,7 +154,7 @@ ERRORS = {
         "- exempt\n",
         ".pinner.yaml:1: the configuration must be a mapping of settings such as "
         "'exempt: [...]'. pinner reads: concurrency, exclude, exempt, gcloud_hosts, "
-        "insecure_registries, keep_tag, mirrors, platform, rules.",
+        "insecure_registries, keep_tag, max_file_size, mirrors, platform, rules.",
     ),
     "invalid YAML": (
         "exempt: [nginx\n",
@@ -265,6 +292,7 @@ def test_merge_flags_replace_single_values_and_extend_lists() -> None:
         gcloud_hosts=("gcr.example.com",),
         concurrency=2,
         exclude=("docs/**",),
+        max_file_size=64 * MIB,
     )
     settings = merge(file, flags)
     assert settings == Settings(
@@ -276,6 +304,7 @@ def test_merge_flags_replace_single_values_and_extend_lists() -> None:
         gcloud_hosts=frozenset({"registry.example.com", "gcr.example.com"}),
         concurrency=2,
         exclude=("charts/**", "docs/**"),
+        max_file_size=64 * MIB,
         rules=file.rules,
         config=".pinner.yaml",
     )
@@ -289,6 +318,8 @@ def test_merge_without_flags_keeps_the_file() -> None:
         "linux/arm64",
         4,
     )
+    assert settings.max_file_size == 32 * MIB
+    assert merge(FileConfig(".pinner.yaml"), Overrides()).max_file_size == 16 * MIB
 
 
 def test_check_exempt_flag_adds_to_the_file(capsys: pytest.CaptureFixture[str]) -> None:
@@ -350,3 +381,80 @@ def test_bad_mirror_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         "",
         ["pinner: --mirror takes REGISTRY=HOST[:PORT], not 'docker.io'."],
     )
+
+
+# --- max_file_size ---------------------------------------------------------------------------
+
+BIG = POD.format("nginx:1.25") + ("# " + "x" * 1021 + "\n") * (17 * 1024)  # 17 MiB
+TOO_LARGE = (
+    "error: big.yaml: larger than {} (the --max-file-size limit), more than pinner reads; it was "
+    "not changed. Raise --max-file-size (or max_file_size in .pinner.yaml), split it, or exclude "
+    "it with --exclude."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("33554432", 32 * MIB),
+        ("32M", 32 * MIB),
+        ("32m", 32 * MIB),
+        ("32MiB", 32 * MIB),
+        ("'32 mib'", 32 * MIB),
+        ('"64K"', 64 * 1024),
+        ("1KiB", 1024),
+        ("2G", 2 * 1024 * MIB),
+        ("2gib", 2 * 1024 * MIB),
+        ("1", 1),
+    ],
+)
+def test_max_file_size_forms(text: str, size: int) -> None:
+    assert parse_config(f"max_file_size: {text}\n", ".pinner.yaml").max_file_size == size
+
+
+@pytest.mark.parametrize(
+    "command", [["check"], ["pin", "--offline", "--digests", "digests.txt"]], ids=["check", "pin"]
+)
+def test_max_file_size_in_the_file_raises_the_limit(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    Path("digests.txt").write_text(f"nginx:1.25@{A}\n")
+    big = Path("big.yaml")
+    big.write_text(BIG)
+    assert run(capsys, *command, "big.yaml") == (2, "", [TOO_LARGE.format("16 MiB")])
+    assert big.read_text() == BIG
+    Path(".pinner.yaml").write_text("max_file_size: 32M\n")
+    assert run(capsys, *command, "big.yaml")[::2] == (1, [])
+    if command[0] == "pin":
+        assert big.read_text() == BIG.replace("nginx:1.25", f"nginx@{A}")
+
+
+def test_max_file_size_flag_beats_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    big = Path("big.yaml")
+    big.write_text(BIG)
+    Path(".pinner.yaml").write_text("max_file_size: 1K\n")
+    assert run(capsys, "check", "big.yaml") == (2, "", [TOO_LARGE.format("1 KiB")])
+    assert run(capsys, "check", "--max-file-size", "32M", "big.yaml")[::2] == (1, [])
+    Path(".pinner.yaml").write_text("max_file_size: 1G\n")
+    assert run(capsys, "check", "big.yaml")[::2] == (1, [])
+    assert run(capsys, "check", "--max-file-size", "16M", "big.yaml") == (
+        2,
+        "",
+        [TOO_LARGE.format("16 MiB")],
+    )
+    # --no-config drops the file's limit: the default applies.
+    assert run(capsys, "check", "--no-config", "big.yaml")[::2] == (2, [TOO_LARGE.format("16 MiB")])
+    assert big.read_text() == BIG
+
+
+def test_a_bad_max_file_size_in_the_file_stops_the_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    Path(".pinner.yaml").write_text("exempt: []\nmax_file_size: 12X\n")
+    Path("pod.yaml").write_text(POD.format("nginx:1.25"))
+    expected = [f"error: .pinner.yaml:2: 'max_file_size' must be {SIZE_FORMS}, not '12X'."]
+    for command in (["check"], ["pin", "--offline"], ["verify"]):
+        assert run(capsys, *command, "pod.yaml") == (2, "", expected), command
+    # A valid flag does not excuse a bad file: the file is the repository's, and it is wrong.
+    assert run(capsys, "check", "--max-file-size", "32M", "pod.yaml") == (2, "", expected)
+    assert Path("pod.yaml").read_text() == POD.format("nginx:1.25")

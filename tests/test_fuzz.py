@@ -462,8 +462,9 @@ def test_a_50_mb_manifest_is_refused_quickly(hostile: Path, via: str) -> None:
         shown = "<stdin>"
     assert code == 2
     assert (
-        f"error: {shown}: larger than 16 MiB, more than pinner reads; it was not changed. "
-        "Split it into smaller files, or exclude it with --exclude."
+        f"error: {shown}: larger than 16 MiB (the --max-file-size limit), more than pinner "
+        "reads; it was not changed. Raise --max-file-size (or max_file_size in .pinner.yaml), "
+        "split it, or exclude it with --exclude."
     ) in err
     assert path.read_text() == data
     assert mib < 250 and seconds < 10, (mib, seconds)

@@ -46,3 +46,15 @@ def test_pinner_help_lists_each_command_on_one_line(capsys: pytest.CaptureFixtur
     for name in NAMES:
         summary = (COMMANDS.commands[name].help or "").strip().splitlines()[0]
         assert summary in out, name  # not wrapped across lines
+
+
+# The commands that read manifests (files or standard input), and so take --max-file-size.
+READERS = ("check", "pin", "verify")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_commands_that_read_manifests_take_max_file_size(name: str) -> None:
+    options = {opt for param in COMMANDS.commands[name].params for opt in param.opts}
+    assert ("--max-file-size" in options) == (name in READERS), name
+    if name in READERS:
+        assert {"--exclude", "--config", "--no-config"} <= options, name

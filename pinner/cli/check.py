@@ -18,7 +18,16 @@ from pinner.cli.app import (
     print_notices,
 )
 from pinner.cli.common import command_settings, iter_scan_arguments
-from pinner.cli.options import ConfigFile, Exclude, Exempt, Format, NoConfig, Paths, Quiet
+from pinner.cli.options import (
+    ConfigFile,
+    Exclude,
+    Exempt,
+    Format,
+    MaxFileSize,
+    NoConfig,
+    Paths,
+    Quiet,
+)
 from pinner.cli.progress import Progress
 from pinner.finder import ImageSite
 from pinner.pinning import Tally
@@ -36,6 +45,7 @@ def check(
     exempt: Exempt = None,
     output_format: Format = "text",
     exclude: Exclude = None,
+    max_file_size: MaxFileSize = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
     quiet: Quiet = False,
@@ -43,7 +53,9 @@ def check(
     """Report every image not pinned by digest (offline; exit 1 if any)."""
     check_format(output_format)
     started = time.monotonic()
-    settings = command_settings(config, no_config, exempt=exempt, exclude=exclude)
+    settings = command_settings(
+        config, no_config, exempt=exempt, exclude=exclude, max_file_size=max_file_size
+    )
     violations: list[ImageSite] = []
     errors: list[str] = []
     notices: list[str] = []

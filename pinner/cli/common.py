@@ -11,9 +11,10 @@ import typer
 from pinner.cli.app import EXIT_ERROR, fail_usage, print_errors
 from pinner.cli.progress import Progress
 from pinner.errors import ConfigError, PinnerError
-from pinner.files import MAX_FILE_BYTES
+from pinner.files import read_capped
 from pinner.scan import FileScan, is_stdin, iter_scans, scan_stdin
 from pinner.settings import Overrides, Settings, load_settings
+from pinner.sizes import SIZE_FORMS, parse_size
 
 
 def command_settings(
@@ -28,7 +29,9 @@ def command_settings(
     gcloud_hosts: Sequence[str] | None = None,
     concurrency: int | None = None,
     exclude: Sequence[str] | None = None,
+    max_file_size: str | None = None,
 ) -> Settings:
+    """The settings of one run: ``.pinner.yaml`` (or ``config``) overridden by the flags."""
     if config is not None and no_config:
         raise fail_usage("--config and --no-config contradict each other; give one of them.")
     overrides = Overrides(
@@ -40,8 +43,8 @@ def command_settings(
         gcloud_hosts=tuple(gcloud_hosts or ()),
         concurrency=concurrency,
         exclude=tuple(exclude or ()),
+        max_file_size=None if max_file_size is None else parse_max_file_size(max_file_size),
     )
-    """The settings of one run: ``.pinner.yaml`` (or ``config``) overridden by the flags."""
     try:
         return load_settings(overrides, config_file=config, use_config=not no_config)
     except ConfigError as exc:
@@ -59,6 +62,13 @@ def parse_mirrors(flags: Sequence[str]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def parse_max_file_size(flag: str) -> int:
+    size = parse_size(flag)
+    if size is None:
+        raise fail_usage(f"--max-file-size must be {SIZE_FORMS}, not {flag!r}.")
+    return size
+
+
 def scan_arguments(
     paths: Sequence[str] | None, settings: Settings, progress: Progress
 ) -> list[FileScan]:
@@ -73,11 +83,16 @@ def iter_scan_arguments(
     arguments = list(paths or ["."])
     if is_stdin(arguments):
         # One byte more than pinner reads tells the scan that the input is too large.
-        yield scan_stdin(sys.stdin.buffer.read(MAX_FILE_BYTES + 1), settings.rules)
+        raw = read_capped(sys.stdin.buffer, settings.max_file_size)
+        yield scan_stdin(raw, settings.rules, settings.max_file_size)
         return
     try:
         yield from iter_scans(
-            arguments, settings.rules, settings.exclude, progress.stage("pinner: scanning files")
+            arguments,
+            settings.rules,
+            settings.exclude,
+            progress.stage("pinner: scanning files"),
+            settings.max_file_size,
         )
     except PinnerError as exc:  # a folder git could not list
         progress.finish()

@@ -135,3 +135,13 @@ Concurrency = Annotated[
         show_default=False,
     ),
 ]
+MaxFileSize = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--max-file-size",
+        metavar="SIZE",
+        help="Refuse, unread, any file or standard input larger than SIZE: bytes, or a number "
+        "with K, M or G (binary), e.g. 64M (default: 16M, or .pinner.yaml's max_file_size).",
+        show_default=False,
+    ),
+]

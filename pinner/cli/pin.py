@@ -34,6 +34,7 @@ from pinner.cli.options import (
     GcloudHosts,
     InsecureRegistries,
     KeepTag,
+    MaxFileSize,
     Mirrors,
     NoConfig,
     Paths,
@@ -106,6 +107,7 @@ def pin(
     timeout: Timeout = None,
     output_format: Format = "text",
     exclude: Exclude = None,
+    max_file_size: MaxFileSize = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
     quiet: Quiet = False,
@@ -124,6 +126,7 @@ def pin(
         gcloud_hosts=gcloud_host,
         concurrency=concurrency,
         exclude=exclude,
+        max_file_size=max_file_size,
     )
     stdin_mode = is_stdin(paths or ["."])
     options = PinOptions(keep_tag=settings.keep_tag, exempt=settings.exempt, update=update)

@@ -29,6 +29,7 @@ from pinner.cli.options import (
     Format,
     GcloudHosts,
     InsecureRegistries,
+    MaxFileSize,
     Mirrors,
     NoConfig,
     Paths,
@@ -82,6 +83,7 @@ def verify(
     timeout: Timeout = None,
     output_format: Format = "text",
     exclude: Exclude = None,
+    max_file_size: MaxFileSize = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
     quiet: Quiet = False,
@@ -99,6 +101,7 @@ def verify(
         gcloud_hosts=gcloud_host,
         concurrency=concurrency,
         exclude=exclude,
+        max_file_size=max_file_size,
     )
     progress = Progress.for_terminal(quiet)
     scans = scan_arguments(paths, settings, progress)
