@@ -15,15 +15,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import pinner.cli.pin
 import pinner.rewrite
 from pinner.cli import main
+from pinner.rewrite import PendingWrite
 
 A = "sha256:" + "a" * 64
 POD = (
@@ -122,6 +122,7 @@ def test_an_immutable_folder_is_left_alone(
 AS_NOBODY = f"""
 import contextlib, io, os, sys
 from pinner.cli import main
+from pinner.rewrite import PendingWrite
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     main([*sys.argv[1:], "--dry-run"])
 os.setgroups([])
@@ -263,14 +264,13 @@ def test_a_change_before_the_write_is_not_overwritten(
 ) -> None:
     path = write("pod.yaml", POD.format("nginx:1.27"))
     other = write("other.yaml", POD.format("nginx:1.27"))
-    real = pinner.cli.pin.write_atomic
+    real = pinner.cli.pin.write_all_atomic
 
-    def someone_edits_first(target: Path, data: bytes, **kwargs: Any) -> None:
-        if target.name == "pod.yaml":
-            target.write_text(THEIRS)
-        real(target, data, **kwargs)
+    def someone_edits_first(writes: Sequence[PendingWrite]) -> list[Exception | None]:
+        path.write_text(THEIRS)
+        return real(writes)
 
-    monkeypatch.setattr(pinner.cli.pin, "write_atomic", someone_edits_first)
+    monkeypatch.setattr(pinner.cli.pin, "write_all_atomic", someone_edits_first)
     code, errors = pin(capsys, "pod.yaml", "other.yaml")
     assert (code, errors) == (2, [CONFLICT])
     assert path.read_text() == THEIRS

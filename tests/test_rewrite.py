@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
 
+import pinner.rewrite
 from pinner.errors import WriteConflictError
-from pinner.rewrite import Edit, apply_edits, write_atomic
+from pinner.rewrite import (
+    SYNCFS_MIN_FILES,
+    Edit,
+    PendingWrite,
+    apply_edits,
+    write_all_atomic,
+    write_atomic,
+)
 
 TEXT = "image: a\nimage: bb\nimage: ccc\n"
 
@@ -112,3 +121,154 @@ def test_a_missing_file_raises_and_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         write_atomic(tmp_path / "gone.yaml", b"new", expected=b"old")
     assert os.listdir(tmp_path) == []
+
+
+# --- write_all_atomic: a batch of files ----------------------------------------------------------
+
+
+def _batch(folder: Path, count: int) -> list[PendingWrite]:
+    writes = []
+    for index in range(count):
+        path = folder / f"f{index:02d}.yaml"
+        path.write_bytes(f"old {index}\n".encode())
+        path.chmod(0o640 if index % 2 else 0o644)
+        writes.append(PendingWrite(path, f"new {index}\n".encode(), f"old {index}\n".encode()))
+    return writes
+
+
+class SyncfsSpy:
+    """Stands in for syncfs(2): records the folders it is called on, answers ``result``."""
+
+    def __init__(self, result: int = 0) -> None:
+        self.result = result
+        self.folders: list[str] = []
+
+    def __call__(self, descriptor: int) -> int:
+        self.folders.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        return self.result
+
+
+@pytest.fixture
+def fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every os.fsync call's descriptor, the calls still made."""
+    calls: list[int] = []
+    real = os.fsync
+
+    def spy(descriptor: int) -> None:
+        calls.append(descriptor)
+        real(descriptor)
+
+    monkeypatch.setattr(pinner.rewrite.os, "fsync", spy)
+    return calls
+
+
+def test_a_large_batch_is_synced_with_two_syncfs_calls_and_no_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsyncs: list[int]
+) -> None:
+    spy = SyncfsSpy()
+    monkeypatch.setattr(pinner.rewrite, "_syncfs", lambda: spy)
+    writes = _batch(tmp_path, SYNCFS_MIN_FILES)
+    assert write_all_atomic(writes) == [None] * SYNCFS_MIN_FILES
+    # Once before the renames (the data), once after (the renames), on the one filesystem.
+    assert spy.folders == [str(tmp_path), str(tmp_path)]
+    assert fsyncs == []
+    for index, write in enumerate(writes):
+        assert write.path.read_bytes() == write.data
+        assert stat.S_IMODE(write.path.stat().st_mode) == (0o640 if index % 2 else 0o644)
+    assert sorted(os.listdir(tmp_path)) == [write.path.name for write in writes]
+
+
+def test_a_small_batch_fsyncs_each_file_and_its_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsyncs: list[int]
+) -> None:
+    spy = SyncfsSpy()
+    monkeypatch.setattr(pinner.rewrite, "_syncfs", lambda: spy)
+    writes = _batch(tmp_path, 3)
+    assert write_all_atomic(writes) == [None, None, None]
+    assert spy.folders == []
+    assert len(fsyncs) == 3 + 1  # each temporary file, then the folder once
+    assert [write.path.read_bytes() for write in writes] == [write.data for write in writes]
+
+
+def test_a_failing_syncfs_falls_back_to_fsync_and_still_writes_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsyncs: list[int]
+) -> None:
+    spy = SyncfsSpy(result=-1)
+    monkeypatch.setattr(pinner.rewrite, "_syncfs", lambda: spy)
+    writes = _batch(tmp_path, SYNCFS_MIN_FILES)
+    assert write_all_atomic(writes) == [None] * SYNCFS_MIN_FILES
+    assert spy.folders == [str(tmp_path), str(tmp_path)]
+    assert len(fsyncs) == SYNCFS_MIN_FILES + 1
+    assert all(write.path.read_bytes() == write.data for write in writes)
+
+
+def test_without_syncfs_a_large_batch_fsyncs_each_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsyncs: list[int]
+) -> None:
+    monkeypatch.setattr(pinner.rewrite, "_syncfs", lambda: None)
+    writes = _batch(tmp_path, SYNCFS_MIN_FILES)
+    assert write_all_atomic(writes) == [None] * SYNCFS_MIN_FILES
+    assert len(fsyncs) == SYNCFS_MIN_FILES + 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs(2) is Linux's")
+def test_the_real_syncfs_is_found_on_linux() -> None:
+    syncfs = pinner.rewrite._syncfs()
+    assert syncfs is not None
+    handle = os.open(".", os.O_RDONLY)
+    try:
+        assert syncfs(handle) == 0
+    finally:
+        os.close(handle)
+
+
+def test_one_file_changed_in_a_batch_is_left_alone_and_the_others_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = _batch(tmp_path, SYNCFS_MIN_FILES)
+    changed = writes[5].path
+    real_replace = os.replace
+
+    def someone_edits_before_the_first_rename(source: str, target: Path) -> None:
+        if not changed.read_bytes().startswith(b"theirs"):
+            changed.write_bytes(b"theirs\n")
+        real_replace(source, target)
+
+    monkeypatch.setattr(pinner.rewrite.os, "replace", someone_edits_before_the_first_rename)
+    failures = write_all_atomic(writes)
+    assert [index for index, failure in enumerate(failures) if failure is not None] == [5]
+    assert isinstance(failures[5], WriteConflictError)
+    assert changed.read_bytes() == b"theirs\n"
+    assert all(w.path.read_bytes() == w.data for i, w in enumerate(writes) if i != 5)
+    assert sorted(os.listdir(tmp_path)) == [write.path.name for write in writes]
+
+
+def test_a_file_that_cannot_be_staged_fails_alone(tmp_path: Path) -> None:
+    writes = _batch(tmp_path, 3)
+    writes[1].path.unlink()
+    failures = write_all_atomic(writes)
+    assert failures[0] is None and failures[2] is None
+    assert isinstance(failures[1], FileNotFoundError)
+    assert sorted(os.listdir(tmp_path)) == ["f00.yaml", "f02.yaml"]
+
+
+def test_an_interrupted_batch_removes_every_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = _batch(tmp_path, SYNCFS_MIN_FILES)
+    real_replace = os.replace
+    calls = 0
+
+    def interrupted_on_the_fourth_rename(source: str, target: Path) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(pinner.rewrite.os, "replace", interrupted_on_the_fourth_rename)
+    with pytest.raises(KeyboardInterrupt):
+        write_all_atomic(writes)
+    # Three files renamed, the rest untouched; no temporary file is left behind.
+    assert [w.path.read_bytes() == w.data for w in writes].count(True) == 3
+    assert sorted(os.listdir(tmp_path)) == [write.path.name for write in writes]

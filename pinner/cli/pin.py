@@ -6,7 +6,6 @@ import difflib
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -59,11 +58,8 @@ from pinner.pinning import (
 from pinner.policy import is_exempt
 from pinner.reference import Reference
 from pinner.report import locations, pin_report, summary_line, summary_record
-from pinner.rewrite import sync_folders, write_atomic
+from pinner.rewrite import PendingWrite, write_all_atomic
 from pinner.scan import FileScan, is_stdin
-
-# Files written at once: writing is mostly waiting for fsync, and the waits overlap.
-WRITERS = 8
 
 
 @app.command(
@@ -212,38 +208,29 @@ def _emit(
             out(_unified_diff(plan.scan.display, source.text, new_text))
         if write and source.path is not None:
             to_write.append(plan)
-    # Writing is waiting for the disk (fsync): several files at once, each folder synced once at
-    # the end. Errors are reported in file order.
-    with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="pinner-write") as pool:
-        failures = list(pool.map(_write, to_write))
-    for plan, failure in zip(to_write, failures, strict=True):
+    # All files are written in one batch, so their data and renames are synced together.
+    pending = [_pending(plan) for plan in to_write]
+    for plan, failure in zip(to_write, write_all_atomic(pending), strict=True):
         if failure is not None:
-            errors.append(failure)
+            errors.append(_write_failure(plan, failure))
             _unwritten(plan)
-    sync_folders(path for plan in to_write if (path := _path(plan)) is not None)
     return changed
 
 
-def _path(plan: FilePlan) -> Path | None:
-    return plan.scan.source.path if plan.scan.source is not None else None
-
-
-def _write(plan: FilePlan) -> str | None:
-    """Write one planned file; None, or why it could not be written."""
+def _pending(plan: FilePlan) -> PendingWrite:
     source = plan.scan.source
     assert source is not None and source.path is not None and plan.new_text is not None
-    try:
-        write_atomic(
-            source.path, source.encode(plan.new_text), expected=source.raw, sync_folder=False
-        )
-    except PinnerError as exc:
-        return str(exc)
-    except OSError as exc:
+    return PendingWrite(source.path, source.encode(plan.new_text), source.raw)
+
+
+def _write_failure(plan: FilePlan, failure: Exception) -> str:
+    """Why a planned file could not be written, as the user is told."""
+    if isinstance(failure, OSError):
         return (
-            f"{plan.scan.display}: cannot write the file ({exc.strerror}); it was not "
+            f"{plan.scan.display}: cannot write the file ({failure.strerror}); it was not "
             "changed. Check the permissions of the file and its folder."
         )
-    return None
+    return str(failure)
 
 
 def _unwritten(plan: FilePlan) -> None:
