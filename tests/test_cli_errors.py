@@ -468,8 +468,14 @@ def test_check_counts_an_invalid_reference_once(capsys: pytest.CaptureFixture[st
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
-# 17 MiB: a Pod, then comment lines (cheap to parse, so the test stays fast).
-BIG = POD.format("nginx:1.25") + ("# " + "x" * 1021 + "\n") * (17 * 1024)
+
+
+def big_manifest() -> str:
+    """17 MiB: a Pod, then comment lines (cheap to parse, so the test stays fast). Built per
+    test, not kept: test_fuzz measures children forked from this process."""
+    return POD.format("nginx:1.25") + ("# " + "x" * 1021 + "\n") * (17 * 1024)
+
+
 TOO_LARGE = (
     "error: {}: larger than {} (the --max-file-size limit), more than pinner reads; it was not "
     "changed. Raise --max-file-size (or max_file_size in .pinner.yaml), split it, or exclude it "
@@ -485,20 +491,22 @@ SIZE_FORMS = (
 def test_a_file_over_the_default_limit_is_refused_unread(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    assert len(BIG) > 17 * MIB
-    path = write("big.yaml", BIG)
+    text = big_manifest()
+    assert len(text) > 17 * MIB
+    path = write("big.yaml", text)
     if command == "check":
         code, out, errors = run(capsys, "check", "big.yaml")
     else:
         code, out, errors = pin(capsys, "big.yaml")
     assert (code, out) == (2, "")
     assert errors == [TOO_LARGE.format("big.yaml", "16 MiB")]
-    assert path.read_bytes() == BIG.encode()
+    assert path.read_bytes() == text.encode()
 
 
 @pytest.mark.parametrize("size", ["32M", "32MiB", "32m", "32mib", str(32 * MIB), "1G"])
 def test_max_file_size_raises_the_limit(capsys: pytest.CaptureFixture[str], size: str) -> None:
-    path = write("big.yaml", BIG)
+    text = big_manifest()
+    path = write("big.yaml", text)
     code, out, errors = run(capsys, "check", "--max-file-size", size, "big.yaml")
     assert (code, out, errors) == (
         1,
@@ -507,7 +515,7 @@ def test_max_file_size_raises_the_limit(capsys: pytest.CaptureFixture[str], size
     )
     code, _, errors = pin(capsys, "--max-file-size", size, "big.yaml")
     assert (code, errors) == (1, [])
-    assert path.read_bytes() == BIG.replace("nginx:1.25", f"nginx@{A}").encode()
+    assert path.read_bytes() == text.replace("nginx:1.25", f"nginx@{A}").encode()
 
 
 def test_max_file_size_can_also_lower_the_limit(capsys: pytest.CaptureFixture[str]) -> None:
@@ -524,12 +532,13 @@ def test_max_file_size_can_also_lower_the_limit(capsys: pytest.CaptureFixture[st
 def test_stdin_respects_max_file_size(
     monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
-    code, out, err = filter_stdin(monkeypatch, capsysbinary, BIG.encode(), "-q")
+    text = big_manifest()
+    code, out, err = filter_stdin(monkeypatch, capsysbinary, text.encode(), "-q")
     assert (code, out) == (2, b"")
     assert err == TOO_LARGE.format("<stdin>", "16 MiB").encode() + b"\n"
     args = ("-q", "--max-file-size", "32M")
-    code, out, err = filter_stdin(monkeypatch, capsysbinary, BIG.encode(), *args)
-    assert (code, out, err) == (0, BIG.replace("nginx:1.25", f"nginx@{A}").encode(), b"")
+    code, out, err = filter_stdin(monkeypatch, capsysbinary, text.encode(), *args)
+    assert (code, out, err) == (0, text.replace("nginx:1.25", f"nginx@{A}").encode(), b"")
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "12X", "abc", "1.5M", "", "32 MB"])

@@ -385,7 +385,13 @@ def test_bad_mirror_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 # --- max_file_size ---------------------------------------------------------------------------
 
-BIG = POD.format("nginx:1.25") + ("# " + "x" * 1021 + "\n") * (17 * 1024)  # 17 MiB
+
+def big_manifest() -> str:
+    """17 MiB: a Pod, then comment lines. Built per test, not kept: test_fuzz measures
+    children forked from this process."""
+    return POD.format("nginx:1.25") + ("# " + "x" * 1021 + "\n") * (17 * 1024)
+
+
 TOO_LARGE = (
     "error: big.yaml: larger than {} (the --max-file-size limit), more than pinner reads; it was "
     "not changed. Raise --max-file-size (or max_file_size in .pinner.yaml), split it, or exclude "
@@ -418,20 +424,22 @@ def test_max_file_size_forms(text: str, size: int) -> None:
 def test_max_file_size_in_the_file_raises_the_limit(
     capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
+    text = big_manifest()
     Path("digests.txt").write_text(f"nginx:1.25@{A}\n")
     big = Path("big.yaml")
-    big.write_text(BIG)
+    big.write_text(text)
     assert run(capsys, *command, "big.yaml") == (2, "", [TOO_LARGE.format("16 MiB")])
-    assert big.read_text() == BIG
+    assert big.read_text() == text
     Path(".pinner.yaml").write_text("max_file_size: 32M\n")
     assert run(capsys, *command, "big.yaml")[::2] == (1, [])
     if command[0] == "pin":
-        assert big.read_text() == BIG.replace("nginx:1.25", f"nginx@{A}")
+        assert big.read_text() == text.replace("nginx:1.25", f"nginx@{A}")
 
 
 def test_max_file_size_flag_beats_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    text = big_manifest()
     big = Path("big.yaml")
-    big.write_text(BIG)
+    big.write_text(text)
     Path(".pinner.yaml").write_text("max_file_size: 1K\n")
     assert run(capsys, "check", "big.yaml") == (2, "", [TOO_LARGE.format("1 KiB")])
     assert run(capsys, "check", "--max-file-size", "32M", "big.yaml")[::2] == (1, [])
@@ -444,7 +452,7 @@ def test_max_file_size_flag_beats_the_file(capsys: pytest.CaptureFixture[str]) -
     )
     # --no-config drops the file's limit: the default applies.
     assert run(capsys, "check", "--no-config", "big.yaml")[::2] == (2, [TOO_LARGE.format("16 MiB")])
-    assert big.read_text() == BIG
+    assert big.read_text() == text
 
 
 def test_a_bad_max_file_size_in_the_file_stops_the_command(
