@@ -23,6 +23,7 @@ class Sizes:
     skopeo_sample: int
     latency_ms: float
     startup_repeats: int
+    installed_startup: bool  # time start-up in a virtualenv pinner is installed in
     memory_streams: tuple[int, ...]  # bytes of each multi-document stream
     scale_files: tuple[int, int, int]
     scale_images: tuple[int, int, int]
@@ -36,6 +37,7 @@ FULL = Sizes(
     skopeo_sample=50,
     latency_ms=10.0,
     startup_repeats=40,
+    installed_startup=True,
     memory_streams=(2_000_000, 15_000_000, 50_000_000),
     scale_files=(1000, 4000, 16000),
     scale_images=(100, 400, 1600),
@@ -48,6 +50,7 @@ QUICK = Sizes(
     skopeo_sample=2,
     latency_ms=10.0,
     startup_repeats=3,
+    installed_startup=False,
     memory_streams=(200_000, 1_000_000),
     scale_files=(20, 40, 80),
     scale_images=(10, 20, 40),

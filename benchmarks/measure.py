@@ -74,6 +74,7 @@ class ChildRun(NamedTuple):
     code: int
     peak_rss: int  # bytes, of that child alone
     stderr: str
+    cpu_seconds: float = 0.0  # user and system time of that child
 
 
 def run_child(
@@ -95,7 +96,8 @@ def run_child(
     process.returncode = code = os.waitstatus_to_exitcode(status)
     if code not in allowed:
         raise RuntimeError(f"{' '.join(command)} exited {code}: {stderr[-2000:]}")
-    return ChildRun(seconds, code, usage.ru_maxrss * 1024, stderr)  # ru_maxrss: KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(seconds, code, usage.ru_maxrss * 1024, stderr, cpu)  # ru_maxrss: KiB
 
 
 def alternating_medians(
@@ -109,6 +111,12 @@ def alternating_medians(
         for index, command in enumerate(commands):
             times[index].append(run_child(command, env).seconds)
     return [statistics.median(series) for series in times]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU time another process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def machine() -> list[str]:
