@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,6 +26,18 @@ def median_seconds(action: Callable[[], object], repeats: int, warmup: int = 0) 
         action()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def settled_copy(source: Path, target: Path) -> None:
+    """Copy a tree for a run that writes to it, then flush the copy to disk.
+
+    A fresh copy leaves megabytes of dirty pages behind, and the filesystem is busy writing
+    them back for a while: a pin timed right after it would pay for the benchmark's own setup
+    (creating a file takes two to three times as long then, and pin's sync flushes the copy too).
+    """
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, symlinks=True)
+    os.sync()
 
 
 def timed(action: Callable[[], object]) -> float:

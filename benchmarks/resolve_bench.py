@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from benchmarks.common import Sizes, Summary, Table, ratio, run_pinner
-from benchmarks.measure import child_env, process_cpu_seconds, run_child, timed
+from benchmarks.measure import child_env, process_cpu_seconds, run_child, settled_copy, timed
 from benchmarks.registry_bench import (
     TAGS_PER_REPOSITORY,
     count_manifest_requests,
@@ -85,8 +84,7 @@ class Resolution:
     def pin_command(self, tree: Path, references: Sequence[str]) -> Run:
         """``python -m pinner pin`` as a command: start-up, resolution and writes."""
         copy = self.work / "pinned"
-        shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(tree, copy)
+        settled_copy(tree, copy)
         mark = self.server.log_mark()
         command = [sys.executable, "-m", "pinner", *PIN, str(copy)]
         registry_before = self.registry_cpu()

@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.cyaml import CSafeLoader
 
 from benchmarks.common import Sizes, Summary, Table, fake_digest, ratio, run_pinner
-from benchmarks.measure import median_seconds, timed
+from benchmarks.measure import median_seconds, settled_copy, timed
 from benchmarks.synth import image_pool, write_tree
 from pinner.scan import scan_paths
 from pinner.walk import discover
@@ -203,8 +203,7 @@ def _pin_seconds(root: Path, copy: Path, digests: Path, repeats: int) -> float:
     """Median seconds of ``pin --offline`` on a fresh copy of ``root``; checks that it pinned."""
     times = []
     for _ in range(repeats + 1):  # the first run warms up
-        shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(root, copy, symlinks=True)
+        settled_copy(root, copy)
         arguments = [*PIN, "--digests", str(digests), str(copy)]
         times.append(timed(lambda arguments=arguments: run_pinner(arguments, (1, 2))))
         changed = sum(

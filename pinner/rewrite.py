@@ -57,63 +57,111 @@ SYNCFS_MIN_FILES = 16
 
 
 def write_atomic(path: Path, data: bytes, *, expected: bytes) -> None:
-    """Replace ``path`` with ``data`` in one rename, keeping its mode (see ``write_all_atomic``)."""
+    """Replace ``path`` with ``data`` in one rename, keeping its mode (see ``WriteBatch``)."""
     failure = write_all_atomic([PendingWrite(path, data, expected)])[0]
     if failure is not None:
         raise failure
 
 
 def write_all_atomic(writes: Sequence[PendingWrite]) -> list[Exception | None]:
-    """Replace each file with its new bytes; one failure (or None) per write, in order.
+    """Replace each file with its new bytes (see ``WriteBatch``); a failure or None per write."""
+    with WriteBatch() as batch:
+        for write in writes:
+            batch.stage(write)
+        failures = batch.finish()
+    return [failures.get(write.path) for write in writes]
+
+
+class WriteBatch:
+    """Files replaced together: each staged as soon as its bytes are known, all renamed at once.
 
     Each file is replaced in one rename of a temporary file in its folder, so a reader (or a
-    crash) sees the old bytes or the new, never a mix; the mode and owner are kept. Renames
-    happen only once every temporary file's data is on disk, and the renames are synced before
-    this returns. On Linux a batch of many files is made durable with two ``syncfs`` calls per
-    filesystem (before and after the renames) instead of an fsync per file and per folder,
-    which is where the time of a many-file pin went.
+    crash) sees the old bytes or the new, never a mix; the mode and owner are kept. ``stage``
+    writes a file's temporary copy and may run in another thread while the caller works on
+    (pin stages files while it still reads others); ``finish`` makes every staged copy durable,
+    renames them, and syncs the renames. On Linux a batch of many files is made durable with two
+    ``syncfs`` calls per filesystem (before and after the renames) instead of an fsync per file
+    and per folder, which is where the time of a many-file pin went.
 
-    A file that holds something other than ``expected`` just before its rename was changed by
-    somebody meanwhile: it is left alone (WriteConflictError), as is a file the user may not
-    write (PermissionError). Other files of the batch are still written.
+    A file that holds something other than what it held when pinner read it, just before its
+    rename, was changed by somebody meanwhile: it is left alone (WriteConflictError), as is a
+    file the user may not write (PermissionError). Other files of the batch are still written.
+    Leaving the ``with`` block without ``finish`` (an error, Ctrl-C) removes every temporary
+    file and changes nothing.
     """
-    syncfs = _syncfs() if len(writes) >= SYNCFS_MIN_FILES else None
-    failures: list[Exception | None] = [None] * len(writes)
-    staged: list[tuple[int, Path, str]] = []
-    try:
-        for index, write in enumerate(writes):
-            try:
-                target, temp_name = _stage(write, sync=syncfs is None)
-            except OSError as exc:
-                failures[index] = exc
-            else:
-                staged.append((index, target, temp_name))
-        if syncfs is not None and not _sync_filesystems(syncfs, [t for _, t, _ in staged]):
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[PendingWrite, Path, str]] = []
+        self._failures: dict[Path, Exception] = {}
+
+    def __enter__(self) -> WriteBatch:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for _, _, temp_name in self._staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp_name)
+        self._staged = []
+
+    def stage(self, write: PendingWrite) -> None:
+        """Write ``write.data`` to a temporary file beside ``write.path``; nothing is renamed."""
+        try:
+            target, temp_name = _stage(write)
+        except OSError as exc:
+            self._failures[write.path] = exc
+        else:
+            self._staged.append((write, target, temp_name))
+
+    def finish(self) -> dict[Path, Exception]:
+        """Rename every staged file into place, durably; the failures, by the path written."""
+        staged, self._staged = self._staged, []
+        try:
+            self._replace(staged)
+        except BaseException:
             for _, _, temp_name in staged:
-                _fsync_path(temp_name)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp_name)
+            raise
+        return self._failures
+
+    def _replace(self, staged: list[tuple[PendingWrite, Path, str]]) -> None:
+        syncfs = _syncfs() if len(staged) >= SYNCFS_MIN_FILES else None
+        if syncfs is None or not _sync_filesystems(syncfs, [target for _, target, _ in staged]):
+            staged = [item for item in staged if self._synced(*item)]
         renamed: list[Path] = []
-        for index, target, temp_name in staged:
+        for write, target, temp_name in staged:
             try:
-                _commit(writes[index], target, temp_name)
+                _commit(write, target, temp_name)
             except (OSError, WriteConflictError) as exc:
-                failures[index] = exc
+                self._failures[write.path] = exc
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(temp_name)
             else:
                 renamed.append(target)
         if syncfs is None or not _sync_filesystems(syncfs, renamed):
             sync_folders(renamed)
-    except BaseException:
-        for _, _, temp_name in staged:
+
+    def _synced(self, write: PendingWrite, target: Path, temp_name: str) -> bool:
+        """fsync one staged file; a file whose data cannot be made durable is not renamed."""
+        try:
+            handle = os.open(temp_name, os.O_RDONLY)
+            try:
+                os.fsync(handle)
+            finally:
+                os.close(handle)
+        except OSError as exc:
+            self._failures[write.path] = exc
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp_name)
-        raise
-    return failures
+            return False
+        return True
 
 
-def _stage(write: PendingWrite, *, sync: bool) -> tuple[Path, str]:
+def _stage(write: PendingWrite) -> tuple[Path, str]:
     """Write the new bytes to a temporary file beside the target; (target, temporary name)."""
-    target = write.path.resolve()
+    # Only a link in the last part needs following, so that the link stays a link and its
+    # target is replaced; a linked folder is followed by the kernel (one lstat, not a realpath).
+    target = write.path.resolve() if write.path.is_symlink() else write.path
     status = target.stat()
     if not os.access(target, os.W_OK):
         # The rename needs only the folder's permission, but a read-only file is one its owner
@@ -125,9 +173,6 @@ def _stage(write: PendingWrite, *, sync: bool) -> tuple[Path, str]:
     try:
         with os.fdopen(descriptor, "wb") as temp:
             temp.write(write.data)
-            temp.flush()
-            if sync:
-                os.fsync(temp.fileno())
         os.chmod(temp_name, status.st_mode & 0o7777)
         with contextlib.suppress(PermissionError):
             os.chown(temp_name, status.st_uid, status.st_gid)
@@ -153,8 +198,8 @@ def sync_folders(paths: Iterable[Path]) -> None:
         _fsync_path(folder)
 
 
-def _fsync_path(path: Path | str) -> None:
-    # A folder's rename is durable only once its entry is on disk; a file's data, once synced.
+def _fsync_path(path: Path) -> None:
+    # A rename is durable only once the folder's entry is on disk.
     with contextlib.suppress(OSError):
         handle = os.open(path, os.O_RDONLY)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -272,3 +273,25 @@ def test_an_interrupted_batch_removes_every_temporary_file(
     # Three files renamed, the rest untouched; no temporary file is left behind.
     assert [w.path.read_bytes() == w.data for w in writes].count(True) == 3
     assert sorted(os.listdir(tmp_path)) == [write.path.name for write in writes]
+
+
+def test_a_file_whose_data_cannot_be_synced_is_not_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without syncfs each file is fsynced; an I/O error there leaves that file as it was."""
+    monkeypatch.setattr(pinner.rewrite, "_syncfs", lambda: None)
+    writes = _batch(tmp_path, 3)
+    real_fsync = os.fsync
+
+    def failing_for_f01(descriptor: int) -> None:
+        if os.path.basename(os.readlink(f"/proc/self/fd/{descriptor}")).startswith(".f01.yaml."):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(pinner.rewrite.os, "fsync", failing_for_f01)
+    failures = write_all_atomic(writes)
+    assert failures[0] is None and failures[2] is None
+    assert isinstance(failures[1], OSError) and failures[1].errno == errno.EIO
+    assert writes[1].path.read_bytes() == writes[1].expected
+    assert writes[0].path.read_bytes() == writes[0].data
+    assert sorted(os.listdir(tmp_path)) == ["f00.yaml", "f01.yaml", "f02.yaml"]
