@@ -27,6 +27,7 @@ spec:
         image: ghcr.io/example/web@{PINNED_DIGEST}
 """
 CHECK = [sys.executable, "-m", "pinner", "check"]
+FLOOR = "python -c 'import typer, ruamel.yaml' (the floor pinner's dependencies set)"
 # The memory table reads a stream over pinner's default limit with the limit raised to this.
 RAISED_LIMIT = "64M"
 # `python -m pinner ARGS` that reports its own peak RSS (VmHWM) on exit. The kernel's ru_maxrss
@@ -57,13 +58,14 @@ def startup(sizes: Sizes, work: Path, summary: Summary) -> Table:
             "a hook (`pip install .`, not editable)"
         )
     else:
-        python, pinner, env = sys.executable, [*CHECK[:3]], child_env(work / "pycache")
+        python, pinner = sys.executable, [sys.executable, "-m", "pinner"]
+        env = child_env(work / "pycache")
         where = f"{sys.executable} running this checkout (no virtualenv was made)"
     commands = {
         "python -c pass": [python, "-c", "pass"],
         "python -c 'import ruamel.yaml'": [python, "-c", "import ruamel.yaml"],
         "python -c 'import typer'": [python, "-c", "import typer"],
-        "python -c 'import typer, ruamel.yaml' (the floor pinner's dependencies set)": [
+        FLOOR: [
             python,
             "-c",
             "import typer, ruamel.yaml",
@@ -88,7 +90,7 @@ def startup(sizes: Sizes, work: Path, summary: Summary) -> Table:
         f"Medians of {sizes.startup_repeats} runs of each command, taken in turns, in {where}."
     )
     pinner_seconds = medians["pinner check deployment.yaml"]
-    floor = max(seconds for label, seconds in medians.items() if "floor" in label)
+    floor = medians[FLOOR]
     summary.add(
         "start-up ≤4× python -c pass",
         f"{ratio(pinner_seconds, baseline)} (importing typer and ruamel.yaml alone: "

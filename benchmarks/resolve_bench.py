@@ -153,35 +153,36 @@ def resolution(sizes: Sizes, work: Path, summary: Summary) -> tuple[Table, Table
         skopeo_label = (
             f"skopeo inspect, one process per image ({len(sampled)} timed, median × {count})"
         )
-        runs: list[tuple[str, Run | float]] = [
+        proxied = f"via a {delay} round-trip proxy:"
+        loopback_rows: list[tuple[str, Run | float]] = [
             ("pinner pin --dry-run (default concurrency), in-process", concurrent),
             ("pinner pin --dry-run --concurrency 1, in-process", sequential),
             ("pinner pin as a command: start-up, resolution, files written", command),
             (skopeo_label, skopeo),
-            (f"via a {delay} round-trip proxy: pinner pin --dry-run", far_concurrent),
-            (
-                f"via a {delay} round-trip proxy: pinner pin --dry-run --concurrency 1",
-                far_sequential,
-            ),
-            (f"via a {delay} round-trip proxy: pinner pin as a command", far_command),
-            (f"via a {delay} round-trip proxy: {skopeo_label}", far_skopeo),
         ]
-        for label, run in runs:
-            base = far_concurrent if "proxy" in label else concurrent
-            seconds = run.seconds if isinstance(run, Run) else run
-            pinner_cpu, registry_cpu = (
-                (f"{run.pinner_cpu:.2f}", f"{run.registry_cpu:.2f}")
-                if isinstance(run, Run) and "proxy" not in label
-                else ("", "")
-            )
-            table.add(
-                label,
-                f"{seconds:.2f}",
-                f"{count / seconds:.0f}",
-                pinner_cpu,
-                registry_cpu,
-                ratio(seconds, base.seconds),
-            )
+        proxied_rows: list[tuple[str, Run | float]] = [
+            (f"{proxied} pinner pin --dry-run", far_concurrent),
+            (f"{proxied} pinner pin --dry-run --concurrency 1", far_sequential),
+            (f"{proxied} pinner pin as a command", far_command),
+            (f"{proxied} {skopeo_label}", far_skopeo),
+        ]
+        # CPU is shown on loopback only: through the proxy, its own process shares the cores.
+        for rows, base, show_cpu in (
+            (loopback_rows, concurrent, True),
+            (proxied_rows, far_concurrent, False),
+        ):
+            for label, run in rows:
+                seconds = run.seconds if isinstance(run, Run) else run
+                cpu = ("", "")
+                if show_cpu and isinstance(run, Run):
+                    cpu = (f"{run.pinner_cpu:.2f}", f"{run.registry_cpu:.2f}")
+                table.add(
+                    label,
+                    f"{seconds:.2f}",
+                    f"{count / seconds:.0f}",
+                    *cpu,
+                    ratio(seconds, base.seconds),
+                )
         # Without waiting, a lookup is CPU work on both sides; the machine's cores cap how much
         # of it can overlap, whatever the client does.
         cores = os.cpu_count() or 1

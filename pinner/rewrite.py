@@ -57,104 +57,70 @@ SYNCFS_MIN_FILES = 16
 
 
 def write_atomic(path: Path, data: bytes, *, expected: bytes) -> None:
-    """Replace ``path`` with ``data`` in one rename, keeping its mode (see ``WriteBatch``)."""
+    """Replace ``path`` with ``data`` in one rename, keeping its mode (see ``write_all_atomic``)."""
     failure = write_all_atomic([PendingWrite(path, data, expected)])[0]
     if failure is not None:
         raise failure
 
 
 def write_all_atomic(writes: Sequence[PendingWrite]) -> list[Exception | None]:
-    """Replace each file with its new bytes (see ``WriteBatch``); a failure or None per write."""
-    with WriteBatch() as batch:
-        for write in writes:
-            batch.stage(write)
-        failures = batch.finish()
-    return [failures.get(write.path) for write in writes]
-
-
-class WriteBatch:
-    """Files replaced together: each staged as soon as its bytes are known, all renamed at once.
+    """Replace each file with its new bytes; one failure (or None) per write, in order.
 
     Each file is replaced in one rename of a temporary file in its folder, so a reader (or a
-    crash) sees the old bytes or the new, never a mix; the mode and owner are kept. ``stage``
-    writes a file's temporary copy and may run in another thread while the caller works on
-    (pin stages files while it still reads others); ``finish`` makes every staged copy durable,
-    renames them, and syncs the renames. On Linux a batch of many files is made durable with two
-    ``syncfs`` calls per filesystem (before and after the renames) instead of an fsync per file
-    and per folder, which is where the time of a many-file pin went.
+    crash) sees the old bytes or the new, never a mix; the mode and owner are kept. Every
+    temporary file is written first, then made durable, then renamed, and the renames are synced
+    before this returns. On Linux a batch of many files is made durable with two ``syncfs``
+    calls per filesystem (before and after the renames) instead of an fsync per file and per
+    folder, which is where the time of a many-file pin went.
 
-    A file that holds something other than what it held when pinner read it, just before its
-    rename, was changed by somebody meanwhile: it is left alone (WriteConflictError), as is a
-    file the user may not write (PermissionError). Other files of the batch are still written.
-    Leaving the ``with`` block without ``finish`` (an error, Ctrl-C) removes every temporary
-    file and changes nothing.
+    A file that holds something other than ``expected`` just before its rename was changed by
+    somebody meanwhile: it is left alone (WriteConflictError), as is a file the user may not
+    write (PermissionError) or whose data cannot be synced. Other files are still written. An
+    interruption (Ctrl-C) removes every temporary file not yet renamed.
     """
-
-    def __init__(self) -> None:
-        self._staged: list[tuple[PendingWrite, Path, str]] = []
-        self._failures: dict[Path, Exception] = {}
-
-    def __enter__(self) -> WriteBatch:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        for _, _, temp_name in self._staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp_name)
-        self._staged = []
-
-    def stage(self, write: PendingWrite) -> None:
-        """Write ``write.data`` to a temporary file beside ``write.path``; nothing is renamed."""
-        try:
-            target, temp_name = _stage(write)
-        except OSError as exc:
-            self._failures[write.path] = exc
-        else:
-            self._staged.append((write, target, temp_name))
-
-    def finish(self) -> dict[Path, Exception]:
-        """Rename every staged file into place, durably; the failures, by the path written."""
-        staged, self._staged = self._staged, []
-        try:
-            self._replace(staged)
-        except BaseException:
-            for _, _, temp_name in staged:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temp_name)
-            raise
-        return self._failures
-
-    def _replace(self, staged: list[tuple[PendingWrite, Path, str]]) -> None:
+    failures: list[Exception | None] = [None] * len(writes)
+    staged: list[tuple[int, Path, str]] = []
+    try:
+        for index, write in enumerate(writes):
+            try:
+                staged.append((index, *_stage(write)))
+            except OSError as exc:
+                failures[index] = exc
         syncfs = _syncfs() if len(staged) >= SYNCFS_MIN_FILES else None
         if syncfs is None or not _sync_filesystems(syncfs, [target for _, target, _ in staged]):
-            staged = [item for item in staged if self._synced(*item)]
+            staged = [item for item in staged if _synced(item[2], failures, item[0])]
         renamed: list[Path] = []
-        for write, target, temp_name in staged:
+        for index, target, temp_name in staged:
             try:
-                _commit(write, target, temp_name)
+                _commit(writes[index], target, temp_name)
             except (OSError, WriteConflictError) as exc:
-                self._failures[write.path] = exc
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temp_name)
+                failures[index] = exc
+                _remove(temp_name)
             else:
                 renamed.append(target)
         if syncfs is None or not _sync_filesystems(syncfs, renamed):
             sync_folders(renamed)
+    except BaseException:
+        for _, _, temp_name in staged:
+            _remove(temp_name)  # a renamed one is gone already
+        raise
+    return failures
 
-    def _synced(self, write: PendingWrite, target: Path, temp_name: str) -> bool:
-        """fsync one staged file; a file whose data cannot be made durable is not renamed."""
-        try:
-            handle = os.open(temp_name, os.O_RDONLY)
-            try:
-                os.fsync(handle)
-            finally:
-                os.close(handle)
-        except OSError as exc:
-            self._failures[write.path] = exc
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp_name)
-            return False
-        return True
+
+def _synced(temp_name: str, failures: list[Exception | None], index: int) -> bool:
+    """fsync one temporary file; one whose data cannot be made durable is removed, not renamed."""
+    try:
+        _fsync(temp_name)
+    except OSError as exc:
+        failures[index] = exc
+        _remove(temp_name)
+        return False
+    return True
+
+
+def _remove(temp_name: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp_name)
 
 
 def _stage(write: PendingWrite) -> tuple[Path, str]:
@@ -177,8 +143,7 @@ def _stage(write: PendingWrite) -> tuple[Path, str]:
         with contextlib.suppress(PermissionError):
             os.chown(temp_name, status.st_uid, status.st_gid)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
+        _remove(temp_name)
         raise
     return target, temp_name
 
@@ -195,17 +160,18 @@ def _commit(write: PendingWrite, target: Path, temp_name: str) -> None:
 def sync_folders(paths: Iterable[Path]) -> None:
     """Make the renames of ``paths`` durable: one fsync per folder they are in."""
     for folder in {path.resolve().parent for path in paths}:
-        _fsync_path(folder)
+        # A rename is durable only once the folder's entry is on disk; a folder that cannot be
+        # opened or synced (some filesystems refuse) has nothing more pinner can do.
+        with contextlib.suppress(OSError):
+            _fsync(folder)
 
 
-def _fsync_path(path: Path) -> None:
-    # A rename is durable only once the folder's entry is on disk.
-    with contextlib.suppress(OSError):
-        handle = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(handle)
-        finally:
-            os.close(handle)
+def _fsync(path: Path | str) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _sync_filesystems(syncfs: Callable[[int], int], paths: Sequence[Path]) -> bool:
