@@ -36,6 +36,7 @@ class Overrides:
     concurrency: int | None = None
     exclude: Sequence[str] = ()
     max_file_size: int | None = None  # bytes
+    jobs: int | None = None  # processes that read files; flag only: it is the machine's business
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Settings:
     concurrency: int = DEFAULT_CONCURRENCY
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_BYTES  # a larger file (or stdin) is refused unread
+    jobs: int | None = None  # None: one process per CPU for a large tree (pinner.workers)
     rules: tuple[Rule, ...] = ()
     config: str | None = None  # the file the settings came from, as messages name it
 
@@ -85,6 +87,7 @@ def merge(file: FileConfig, flags: Overrides, *, has_file: bool = True) -> Setti
         concurrency=_first(flags.concurrency, file.concurrency, DEFAULT_CONCURRENCY),
         exclude=_union(file.exclude, flags.exclude),
         max_file_size=_first(flags.max_file_size, file.max_file_size, DEFAULT_MAX_FILE_BYTES),
+        jobs=flags.jobs,
         rules=file.rules,
         config=file.display if has_file else None,
     )

@@ -37,34 +37,45 @@ def discover(arguments: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[
 
     Raises ManifestError when git fails on a folder for a reason other than "not a repository".
     """
+    for display, name in discover_names(arguments, exclude):
+        yield display, Path(name)
+
+
+def discover_names(
+    arguments: Iterable[str], exclude: Iterable[str] = ()
+) -> Iterator[tuple[str, str]]:
+    """``discover`` with the paths as strings: a tree of many files costs no Path objects."""
     patterns = tuple(_normalize(pattern) for pattern in exclude)
     seen: set[str] = set()  # real paths, as strings: a tree of many files lists many of them
     for argument in arguments:
         root = Path(argument)
         if not root.is_dir():
             if not is_excluded(_parts(argument), patterns) and _first_visit(_real(root), seen):
-                yield argument, root
+                yield argument, os.fspath(root)
             continue
         # Nothing folder_files lists is, or lies under, a symbolic link: each file's real path
         # is the folder's joined with its parts (resolving every file costs a stat per part).
         real_root = _real(root)
+        base = os.fspath(root)  # as Path spells it: "k8s/" and "./k8s" are "k8s"
         for parts in folder_files(root):
             real = os.path.join(real_root, *parts)
             if not is_excluded(parts, patterns) and _first_visit(real, seen):
-                path = root.joinpath(*parts)
-                yield str(path), path
+                name = "/".join(parts) if base == "." else os.path.join(base, *parts)
+                yield name, name
 
 
 def folder_files(root: Path) -> list[Parts]:
     """The manifests under ``root`` as path parts relative to it, files before subfolders."""
-    listed = _git_files(root)
-    candidates = listed if listed is not None else _walk(root)
     base = os.fspath(root)
-    found = [
-        parts
-        for parts in candidates
-        if _wanted(parts) and _is_regular_file(os.path.join(base, *parts))
-    ]
+    listed = _git_files(root)
+    if listed is None:
+        found = list(_walk(base))
+    else:
+        found = [
+            parts
+            for parts in listed
+            if _wanted(parts) and _is_regular_file(os.path.join(base, *parts))
+        ]
     return sorted(set(found), key=_walk_order)
 
 
@@ -98,19 +109,33 @@ def _wanted(parts: Parts) -> bool:
     )
 
 
-def _walk(root: Path) -> Iterator[Parts]:
-    for folder, subfolders, names in os.walk(root):
-        # Pruned here for speed; _wanted applies the same rule to git's list.
-        subfolders[:] = [
-            name
-            for name in subfolders
-            if not name.startswith(".")
-            and name not in SKIPPED_FOLDERS
-            and not os.path.islink(os.path.join(folder, name))
-        ]
-        relative = Path(folder).relative_to(root).parts
-        for name in names:
-            yield (*relative, name)
+def _walk(base: str) -> Iterator[Parts]:
+    """The manifests under ``base`` that ``_wanted`` keeps and that are regular files.
+
+    The folder listing says what each entry is, so this costs no stat per file; hidden and
+    vendored folders, and links to folders, are not entered. Unreadable folders are passed
+    over, as ``os.walk`` does.
+    """
+    pending: list[Parts] = [()]
+    while pending:
+        relative = pending.pop()
+        try:
+            with os.scandir(os.path.join(base, *relative)) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if name not in SKIPPED_FOLDERS:
+                        pending.append((*relative, name))
+                elif name.endswith(MANIFEST_SUFFIXES) and entry.is_file(follow_symlinks=False):
+                    yield (*relative, name)
+            except OSError:  # gone since the listing
+                continue
 
 
 def _git_files(root: Path) -> list[Parts] | None:

@@ -62,6 +62,10 @@ HEAVY_FOR_CHECK = (
     "pinner.credentials",
     "pinner.resolver",
     "pydantic",  # typer 0.29 imports it on every run; pyproject keeps typer below 0.29
+    # Worker processes are only for trees of many files (pinner.workers).
+    "pinner.workers",
+    "concurrent.futures",
+    "multiprocessing",
     # Other commands' modules: a run registers only the command it runs.
     "pinner.cli.pin",
     "pinner.cli.verify",

@@ -23,6 +23,7 @@ from pinner.cli.options import (
     Exclude,
     Exempt,
     Format,
+    Jobs,
     MaxFileSize,
     NoConfig,
     Paths,
@@ -46,6 +47,7 @@ def check(
     output_format: Format = "text",
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,
+    jobs: Jobs = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
     quiet: Quiet = False,
@@ -54,14 +56,16 @@ def check(
     check_format(output_format)
     started = time.monotonic()
     settings = command_settings(
-        config, no_config, exempt=exempt, exclude=exclude, max_file_size=max_file_size
+        config, no_config, exempt=exempt, exclude=exclude, max_file_size=max_file_size, jobs=jobs
     )
     violations: list[ImageSite] = []
     errors: list[str] = []
     notices: list[str] = []
     tally = Tally()
     # One file at a time, keeping only what is reported: memory follows the largest file.
-    for scan in iter_scan_arguments(paths, settings, Progress.for_terminal(quiet)):
+    for scan in iter_scan_arguments(
+        paths, settings, Progress.for_terminal(quiet), keep_sources=False
+    ):
         tally.files += 1
         if scan.notice:
             notices.append(scan.notice)

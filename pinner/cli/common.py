@@ -30,6 +30,7 @@ def command_settings(
     concurrency: int | None = None,
     exclude: Sequence[str] | None = None,
     max_file_size: str | None = None,
+    jobs: int | None = None,
 ) -> Settings:
     """The settings of one run: ``.pinner.yaml`` (or ``config``) overridden by the flags."""
     if config is not None and no_config:
@@ -44,6 +45,7 @@ def command_settings(
         concurrency=concurrency,
         exclude=tuple(exclude or ()),
         max_file_size=None if max_file_size is None else parse_max_file_size(max_file_size),
+        jobs=jobs,
     )
     try:
         return load_settings(overrides, config_file=config, use_config=not no_config)
@@ -70,14 +72,25 @@ def parse_max_file_size(flag: str) -> int:
 
 
 def scan_arguments(
-    paths: Sequence[str] | None, settings: Settings, progress: Progress
+    paths: Sequence[str] | None,
+    settings: Settings,
+    progress: Progress,
+    *,
+    keep_sources: bool = True,
 ) -> list[FileScan]:
-    """Read standard input (``-``) or the files and folders named (default: ``.``)."""
-    return list(iter_scan_arguments(paths, settings, progress))
+    """Read standard input (``-``) or the files and folders named (default: ``.``).
+
+    ``keep_sources=False``: the scans keep no text (for commands that write nothing).
+    """
+    return list(iter_scan_arguments(paths, settings, progress, keep_sources=keep_sources))
 
 
 def iter_scan_arguments(
-    paths: Sequence[str] | None, settings: Settings, progress: Progress
+    paths: Sequence[str] | None,
+    settings: Settings,
+    progress: Progress,
+    *,
+    keep_sources: bool = True,
 ) -> Iterator[FileScan]:
     """``scan_arguments`` one file at a time (see ``pinner.scan.iter_scans``)."""
     arguments = list(paths or ["."])
@@ -93,6 +106,8 @@ def iter_scan_arguments(
             settings.exclude,
             progress.stage("pinner: scanning files"),
             settings.max_file_size,
+            jobs=settings.jobs,
+            keep_sources=keep_sources,
         )
     except PinnerError as exc:  # a folder git could not list
         progress.finish()

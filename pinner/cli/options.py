@@ -145,3 +145,14 @@ MaxFileSize = Annotated[
         show_default=False,
     ),
 ]
+Jobs = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--jobs",
+        metavar="N",
+        min=1,
+        help="Read a tree of 128 files or more in at most N processes (default: one per CPU; "
+        "1 reads every file in this process).",
+        show_default=False,
+    ),
+]

@@ -32,6 +32,7 @@ from pinner.cli.options import (
     Format,
     GcloudHosts,
     InsecureRegistries,
+    Jobs,
     KeepTag,
     MaxFileSize,
     Mirrors,
@@ -104,6 +105,7 @@ def pin(
     output_format: Format = "text",
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,
+    jobs: Jobs = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
     quiet: Quiet = False,
@@ -123,6 +125,7 @@ def pin(
         concurrency=concurrency,
         exclude=exclude,
         max_file_size=max_file_size,
+        jobs=jobs,
     )
     stdin_mode = is_stdin(paths or ["."])
     options = PinOptions(keep_tag=settings.keep_tag, exempt=settings.exempt, update=update)

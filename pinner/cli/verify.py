@@ -29,6 +29,7 @@ from pinner.cli.options import (
     Format,
     GcloudHosts,
     InsecureRegistries,
+    Jobs,
     MaxFileSize,
     Mirrors,
     NoConfig,
@@ -84,6 +85,7 @@ def verify(
     output_format: Format = "text",
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,
+    jobs: Jobs = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
     quiet: Quiet = False,
@@ -102,9 +104,10 @@ def verify(
         concurrency=concurrency,
         exclude=exclude,
         max_file_size=max_file_size,
+        jobs=jobs,
     )
     progress = Progress.for_terminal(quiet)
-    scans = scan_arguments(paths, settings, progress)
+    scans = scan_arguments(paths, settings, progress, keep_sources=False)
     try:
         result = _verify(scans, settings, progress, timeout)
     except PinnerError as exc:  # a bad --platform or mirror: nothing was asked

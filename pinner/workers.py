@@ -1,0 +1,93 @@
+"""Read a large tree in worker processes, one per CPU, and hand the scans back in order.
+
+Reading a manifest is CPU work in one thread (libyaml holds the GIL while it composes), so a
+tree of many files is split across forked worker processes. The workers are forked from this
+process, so they start with pinner already imported and with the same rules; each one reads a
+run of files and sends back their scans, which come out in the order the files were found, as
+``iter_scans`` gives them without workers. Nothing else about a run changes: the same code reads
+each file, and the report and the exit code are the same.
+
+Workers are used only where forking is safe and pays: on Linux, from a process with no other
+thread (forking a threaded process can deadlock the child), and for at least
+``PARALLEL_MIN_FILES`` files. A worker that dies (out of memory, say) does not lose the run: the
+files it had not handed back are read again in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from pinner.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target
+
+# Each worker gets at least this many files, so a small tree is not spread thin over many CPUs.
+FILES_PER_WORKER = 64
+# Files per task: fewer round trips to the workers, while a run of large files still spreads.
+MAX_CHUNK_FILES = 32
+
+
+def worker_count(jobs: int | None, files: int) -> int:
+    """How many processes should read ``files`` files: 1 means this process reads them.
+
+    ``jobs`` is the ``--jobs`` flag: None lets pinner choose (one per CPU it may use).
+    """
+    if jobs == 1 or files < PARALLEL_MIN_FILES or not can_fork():
+        return 1
+    wanted = usable_cpus() if jobs is None else jobs
+    return max(1, min(wanted, files // FILES_PER_WORKER))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+def scan_in_workers(
+    targets: Sequence[Target],
+    workers: int,
+    read: FileReader,
+) -> Iterator[FileScan]:
+    """``read(target)`` for each target, in ``workers`` forked processes, in order."""
+    chunk = max(1, min(MAX_CHUNK_FILES, len(targets) // (workers * 4)))
+    done = 0
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+    )
+    try:
+        for scan in pool.map(read, targets, chunksize=chunk):
+            done += 1
+            yield scan
+    except BrokenProcessPool:
+        # A worker died without a word (the kernel's OOM killer, say). Its files are read here:
+        # if one of them is what killed it, this process then fails the way a run without
+        # workers would have.
+        pass
+    finally:
+        # Stopped early (Ctrl-C, or the caller stopped reading): do not wait for files that
+        # nobody will look at; a task already running ends on its own.
+        pool.shutdown(wait=done == len(targets), cancel_futures=True)
+    for target in targets[done:]:
+        yield read(target)
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches every process in the terminal's group: this one stops the run, and shuts
+    # the workers down; they must not each print a traceback meanwhile.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
