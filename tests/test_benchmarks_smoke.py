@@ -34,10 +34,13 @@ ROWS = {
         ("linear in distinct images", 1),
     ],
     "Scan throughput": [
-        ("check, corpus", 1),
-        ("pin --offline, corpus", 1),
-        ("check, synthetic tree", 1),
-        ("pin --offline, synthetic tree", 1),
+        # pinner's default (workers for a large tree), then the same in one process (--jobs 1).
+        ("check, corpus", 2),
+        ("pin --offline, corpus", 2),
+        ("check, synthetic tree", 2),
+        ("pin --offline, synthetic tree", 2),
+        ("check, corpus, one process (--jobs 1)", 1),
+        ("pin --offline, synthetic tree, one process (--jobs 1)", 1),
     ],
     "Start-up": [
         ("python -c pass", 1),
