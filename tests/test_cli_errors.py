@@ -597,3 +597,21 @@ def test_a_pipe_is_read_in_chunks_up_to_one_byte_past_the_limit(length: int, lim
 def _feed(fd: int, data: bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+
+
+# --- --jobs -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["check", "pin", "verify"])
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_jobs_must_be_a_positive_whole_number(
+    capsys: pytest.CaptureFixture[str], command: str, value: str
+) -> None:
+    original = "kind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:1.27\n"
+    path = write("pod.yaml", original)
+    code = main([command, "--jobs", value, "pod.yaml"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in captured.err
+    assert "--jobs" in captured.err and value in captured.err
+    assert path.read_text() == original

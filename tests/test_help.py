@@ -48,7 +48,8 @@ def test_pinner_help_lists_each_command_on_one_line(capsys: pytest.CaptureFixtur
         assert summary in out, name  # not wrapped across lines
 
 
-# The commands that read manifests (files or standard input), and so take --max-file-size.
+# The commands that read manifests (files or standard input), and so take --max-file-size and
+# --jobs (the processes that read a large tree).
 READERS = ("check", "pin", "verify")
 
 
@@ -56,5 +57,6 @@ READERS = ("check", "pin", "verify")
 def test_commands_that_read_manifests_take_max_file_size(name: str) -> None:
     options = {opt for param in COMMANDS.commands[name].params for opt in param.opts}
     assert ("--max-file-size" in options) == (name in READERS), name
+    assert ("--jobs" in options) == (name in READERS), name
     if name in READERS:
         assert {"--exclude", "--config", "--no-config"} <= options, name
