@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from pinner.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target
@@ -31,6 +31,8 @@ from pinner.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target
 FILES_PER_WORKER = 64
 # Files per task: fewer round trips to the workers, while a run of large files still spreads.
 MAX_CHUNK_FILES = 32
+# How often the main thread wakes while it waits for a worker, to notice Ctrl-C.
+WAKE_SECONDS = 0.1
 
 
 def worker_count(jobs: int | None, files: int) -> int:
@@ -69,18 +71,27 @@ def scan_in_workers(
     chunk = max(1, min(MAX_CHUNK_FILES, len(targets) // (workers * 4)))
     done = 0
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_on_interrupt
     )
+    before = set(multiprocessing.active_children())
+    started: list[multiprocessing.process.BaseProcess] = []
     # A forked worker shares this process's memory until it writes to it. Its garbage collector
     # would walk (and so copy) every object inherited from here, which made workers slower than
     # no workers at all; frozen objects are left out of collections, in the workers for good.
     gc.freeze()
     try:
-        results = pool.map(read, targets, chunksize=chunk)  # forks the workers
+        runs = [targets[start : start + chunk] for start in range(0, len(targets), chunk)]
+        pending = [pool.submit(_read_run, read, run) for run in runs]  # forks the workers
         gc.unfreeze()
-        for scan in results:
-            done += 1
-            yield scan
+        started = [child for child in multiprocessing.active_children() if child not in before]
+        for future in pending:
+            # Waited for in short slices: Ctrl-C may be delivered to one of the pool's threads,
+            # and this thread notices it only when it wakes.
+            while not wait([future], timeout=WAKE_SECONDS).done:
+                pass
+            for scan in future.result():
+                done += 1
+                yield scan
     except BrokenProcessPool:
         # A worker died without a word (the kernel's OOM killer, say). Its files are read here:
         # if one of them is what killed it, this process then fails the way a run without
@@ -88,14 +99,23 @@ def scan_in_workers(
         pass
     finally:
         gc.unfreeze()
-        # Stopped early (Ctrl-C, or the caller stopped reading): do not wait for files that
-        # nobody will look at; a task already running ends on its own.
-        pool.shutdown(wait=done == len(targets), cancel_futures=True)
+        finished = done == len(targets)
+        if not finished:
+            # Stopped early (Ctrl-C, or the caller stopped reading): a worker may be blocked
+            # on a read that never ends (a FIFO, a stalled network mount), and the pool would
+            # wait for it at exit. What the workers hold is only scans nobody will look at.
+            for child in started:
+                child.terminate()
+        pool.shutdown(wait=finished, cancel_futures=True)
     for target in targets[done:]:
         yield read(target)
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches every process in the terminal's group: this one stops the run, and shuts
-    # the workers down; they must not each print a traceback meanwhile.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _read_run(read: FileReader, run: Sequence[Target]) -> list[FileScan]:
+    return [read(target) for target in run]
+
+
+def _die_on_interrupt() -> None:
+    # Ctrl-C reaches every process in the terminal's group. This process stops the run and
+    # reports it; a worker just ends, without a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

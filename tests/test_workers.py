@@ -28,7 +28,11 @@ import os
 import re
 import select
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -566,3 +570,61 @@ def test_stopping_early_leaves_no_worker(tree: Tree, forked: list[int]) -> None:
     # close() returns without the rest being read; the workers end once their task is done.
     scans.close()
     assert still_running(forked) == []
+
+
+@pytest.mark.parametrize("whole_group", [False, True], ids=["pinner-only", "terminal-group"])
+def test_ctrl_c_ends_a_run_whose_worker_is_blocked(tmp_path: Path, whole_group: bool) -> None:
+    """A worker stuck on a read that never ends (a FIFO nobody writes) does not keep pinner alive.
+
+    Ctrl-C from a terminal reaches the whole process group; ``kill -INT`` reaches pinner alone,
+    and may be delivered to one of the pool's threads rather than the one waiting for results.
+    """
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for index in range(PARALLEL_MIN_FILES + 20):
+        (folder / f"f{index}.yaml").write_text(DEPLOYMENT)
+    os.mkfifo(tmp_path / "pipe.yaml")  # named on the command line, so it is read
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pinner", "check", "--no-config", "--jobs", "2", "d", "pipe.yaml"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, so the group signal reaches nobody else
+    )
+    try:
+        blocked = _wait_for_a_blocked_reader(process.pid)
+        if whole_group:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=60)  # the bug this guards against: no exit
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, errors
+    assert "Traceback" not in errors
+    assert still_running([blocked]) == []
+
+
+def _wait_for_a_blocked_reader(parent: int) -> int:
+    """The pid of pinner's worker once it waits in open() for the FIFO's writer."""
+    for _ in range(600):
+        for child in _children(parent):
+            try:
+                waiting = Path(f"/proc/{child}/wchan").read_text()
+            except OSError:
+                continue
+            if "wait_for_partner" in waiting or "fifo" in waiting:
+                return child
+        time.sleep(0.05)
+    raise AssertionError("no worker of pinner ever blocked on the FIFO")
+
+
+def _children(parent: int) -> list[int]:
+    try:
+        listed = Path(f"/proc/{parent}/task/{parent}/children").read_text()
+    except OSError:
+        return []
+    return [int(pid) for pid in listed.split()]
