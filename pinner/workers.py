@@ -16,11 +16,13 @@ files it had not handed back are read again in this process.
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -31,6 +33,9 @@ from pinner.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target
 FILES_PER_WORKER = 64
 # Files per task: fewer round trips to the workers, while a run of large files still spreads.
 MAX_CHUNK_FILES = 32
+# Runs handed to the workers ahead of the one being read back: keeps them busy, and bounds
+# how many scans can wait in memory for this process to take them.
+RUNS_IN_FLIGHT_PER_WORKER = 4
 # How often the main thread wakes while it waits for a worker, to notice Ctrl-C.
 WAKE_SECONDS = 0.1
 
@@ -80,16 +85,26 @@ def scan_in_workers(
     # no workers at all; frozen objects are left out of collections, in the workers for good.
     gc.freeze()
     try:
-        runs = [targets[start : start + chunk] for start in range(0, len(targets), chunk)]
-        pending = [pool.submit(_read_run, read, run) for run in runs]  # forks the workers
+        runs = (targets[start : start + chunk] for start in range(0, len(targets), chunk))
+        # A few runs per worker in flight: enough to keep the workers busy, few enough that
+        # scans not yet handed on cannot pile up in memory (check keeps memory to the file).
+        pending = deque(
+            pool.submit(_read_run, read, run)
+            for run in itertools.islice(runs, workers * RUNS_IN_FLIGHT_PER_WORKER)
+        )  # the first submit forks the workers
         gc.unfreeze()
         started = [child for child in multiprocessing.active_children() if child not in before]
-        for future in pending:
+        while pending:
+            future = pending.popleft()
             # Waited for in short slices: Ctrl-C may be delivered to one of the pool's threads,
             # and this thread notices it only when it wakes.
             while not wait([future], timeout=WAKE_SECONDS).done:
                 pass
-            for scan in future.result():
+            scans = future.result()
+            run = next(runs, None)
+            if run is not None:
+                pending.append(pool.submit(_read_run, read, run))
+            for scan in scans:
                 done += 1
                 yield scan
     except BrokenProcessPool:
