@@ -34,8 +34,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -628,3 +630,27 @@ def _children(parent: int) -> list[int]:
     except OSError:
         return []
     return [int(pid) for pid in listed.split()]
+
+
+def test_workers_are_kept_only_a_few_runs_ahead(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scans wait in this process's memory only for the runs in flight, not for the whole tree."""
+    submitted: list[int] = []
+    submit = ProcessPoolExecutor.submit
+
+    def counting(pool: ProcessPoolExecutor, *args: Any, **kwargs: Any) -> Future[Any]:
+        submitted.append(len(args[2]))  # (function, reader, run): the run's files
+        return submit(pool, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", counting)
+    monkeypatch.setattr(pinner.workers, "MAX_CHUNK_FILES", 2)
+    targets = targets_of(tree.root)
+    scans = scan_in_workers(targets, 2, FileReader((), MAX_BYTES))
+    next(scans)
+    ahead = 2 * pinner.workers.RUNS_IN_FLIGHT_PER_WORKER
+    assert len(submitted) == ahead + 1  # the run being read back was replaced by the next one
+    rest = list(scans)
+    assert 1 + len(rest) == len(targets)
+    assert sum(submitted) == len(targets)  # every file went out once, in runs of two
+    assert set(submitted) == {2} or set(submitted[:-1]) == {2}
