@@ -83,9 +83,9 @@ def iter_scans(
     scans: Iterable[FileScan] = map(reader, targets)
     if len(targets) >= PARALLEL_MIN_FILES:
         # Imported here: a commit hook reading a few files needs no process pool.
-        from pinner.workers import scan_in_workers, worker_count
+        from pinner.workers import scan_in_workers, workers_for
 
-        workers = worker_count(jobs, len(targets))
+        workers = workers_for(targets, jobs)
         if workers > 1:
             scans = scan_in_workers(targets, workers, reader)
     if progress is not None:

@@ -49,7 +49,16 @@ from pinner.finder import Rule
 from pinner.pinning import PinOptions, plan_file
 from pinner.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target, iter_scans
 from pinner.walk import discover_names
-from pinner.workers import FILES_PER_WORKER, can_fork, scan_in_workers, usable_cpus, worker_count
+from pinner.workers import (
+    FILES_PER_WORKER,
+    PARALLEL_MIN_BYTES,
+    can_fork,
+    estimated_bytes,
+    scan_in_workers,
+    usable_cpus,
+    worker_count,
+    workers_for,
+)
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
@@ -211,8 +220,10 @@ def tree(tmp_path: Path) -> Tree:
 
 @pytest.fixture
 def forking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers allowed, whatever threads pytest runs (the tree's reading code starts none)."""
+    """Workers allowed, whatever threads pytest runs (the tree's reading code starts none), and
+    for the test tree, which has the files but not the bytes of a tree that gets workers."""
     monkeypatch.setattr(pinner.workers, "can_fork", lambda: True)
+    monkeypatch.setattr(pinner.workers, "PARALLEL_MIN_BYTES", 0)
 
 
 @pytest.fixture
@@ -308,6 +319,28 @@ def test_worker_count(
     monkeypatch.setattr(pinner.workers, "can_fork", lambda: True)
     monkeypatch.setattr(pinner.workers, "usable_cpus", lambda: cpus)
     assert worker_count(jobs, files) == expected
+
+
+def test_a_tree_of_small_files_is_read_without_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many files, but too few bytes to pay for forking: the size decides, estimated by sample."""
+    monkeypatch.setattr(pinner.workers, "can_fork", lambda: True)
+    monkeypatch.setattr(pinner.workers, "usable_cpus", lambda: 2)
+    files = 2 * PARALLEL_MIN_FILES
+    light = [(f"l{index}", str(tmp_path / f"l{index}.yaml")) for index in range(files)]
+    for _, name in light:
+        Path(name).write_bytes(b"x" * 100)
+    heavy = [(f"h{index}", str(tmp_path / f"h{index}.yaml")) for index in range(files)]
+    for _, name in heavy:
+        Path(name).write_bytes(b"x" * (PARALLEL_MIN_BYTES // files + 1))
+    assert estimated_bytes(light) == 100 * files
+    assert estimated_bytes(heavy) >= PARALLEL_MIN_BYTES
+    assert workers_for(light, None) == 1
+    assert workers_for(heavy, None) == 2
+    assert workers_for(heavy, 1) == 1
+    # A file that has gone since it was listed does not count (its read reports it).
+    assert estimated_bytes([("gone", str(tmp_path / "gone.yaml")), *light[:1]]) == 200
 
 
 @pytest.mark.parametrize("jobs", [None, 4])
@@ -583,8 +616,12 @@ def test_ctrl_c_ends_a_run_whose_worker_is_blocked(tmp_path: Path, whole_group: 
     """
     folder = tmp_path / "d"
     folder.mkdir()
-    for index in range(PARALLEL_MIN_FILES + 20):
-        (folder / f"f{index}.yaml").write_text(DEPLOYMENT)
+    # Enough files, and bytes, for workers: each file carries a long comment.
+    padding = "# " + "x" * 78 + "\n"
+    files = PARALLEL_MIN_FILES + 20
+    for index in range(files):
+        text = padding * (PARALLEL_MIN_BYTES // files // len(padding) + 1) + DEPLOYMENT
+        (folder / f"f{index}.yaml").write_text(text)
     os.mkfifo(tmp_path / "pipe.yaml")  # named on the command line, so it is read
     process = subprocess.Popen(
         [sys.executable, "-m", "pinner", "check", "--no-config", "--jobs", "2", "d", "pipe.yaml"],

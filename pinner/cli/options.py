@@ -151,8 +151,8 @@ Jobs = Annotated[
         "--jobs",
         metavar="N",
         min=1,
-        help="Read a tree of 128 files or more in at most N processes (default: one per CPU; "
-        "1 reads every file in this process).",
+        help="Read a tree of 128 files and 512K or more in at most N processes (default: one "
+        "per CPU; 1 reads every file in this process).",
         show_default=False,
     ),
 ]
