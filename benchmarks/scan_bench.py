@@ -20,8 +20,9 @@ from benchmarks.common import Sizes, Summary, Table, fake_digest, ratio, run_pin
 from benchmarks.measure import median_seconds, settled_copy, timed
 from benchmarks.synth import image_pool, write_tree
 from pinner.scan import PARALLEL_MIN_FILES, scan_paths
+from pinner.sizes import format_size
 from pinner.walk import discover
-from pinner.workers import can_fork, usable_cpus
+from pinner.workers import PARALLEL_MIN_BYTES, can_fork, usable_cpus
 
 CHECK = ["check", "--no-config", "--quiet", "--format", "json"]
 PIN = ["pin", "--offline", "--no-config", "--quiet", "--format", "json"]
@@ -206,9 +207,10 @@ def throughput(sizes: Sizes, work: Path, corpus: Path | None, summary: Summary) 
         "parse the same files, listed in advance. The round-trip load of a tree bigger than "
         f"{ROUNDTRIP_SAMPLE_BYTES / 1e6:.0f} MB is timed on an evenly spread sample of its files "
         "(its MB/s is what is compared). Medians of the runs; the round-trip load runs once. "
-        f"By default pinner reads a tree of {PARALLEL_MIN_FILES} files or more in one worker "
-        f"process per CPU ({usable_cpus()} here); the baselines use one. The --jobs 1 rows "
-        "are pinner in one process too."
+        f"By default pinner reads a tree of {PARALLEL_MIN_FILES} files and "
+        f"{format_size(PARALLEL_MIN_BYTES)} or more in one worker process per CPU "
+        f"({usable_cpus()} here); the baselines use one. The --jobs 1 rows are pinner in one "
+        "process too."
     )
     if not can_fork():
         table.notes.append(
