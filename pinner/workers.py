@@ -87,6 +87,7 @@ def usable_cpus() -> int:
 
 
 def can_fork() -> bool:
+    """Whether workers may be forked from here: Linux, and no other thread in this process."""
     return (
         sys.platform.startswith("linux")
         and "fork" in multiprocessing.get_all_start_methods()
@@ -134,10 +135,11 @@ def scan_in_workers(
             for scan in scans:
                 done += 1
                 yield scan
-    except BrokenProcessPool:
-        # A worker died without a word (the kernel's OOM killer, say). Its files are read here:
-        # if one of them is what killed it, this process then fails the way a run without
-        # workers would have.
+    except (BrokenProcessPool, OSError):
+        # No worker could be forked (a process limit, no memory), or one died without a word
+        # (the kernel's OOM killer, say). The files not handed back yet are read here: if one
+        # of them is what killed a worker, or raises the OSError again, this process then fails
+        # the way a run without workers would have.
         pass
     finally:
         gc.unfreeze()

@@ -22,6 +22,7 @@ of every process that read a file.
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -691,3 +692,18 @@ def test_workers_are_kept_only_a_few_runs_ahead(
     assert 1 + len(rest) == len(targets)
     assert sum(submitted) == len(targets)  # every file went out once, in runs of two
     assert set(submitted) == {2} or set(submitted[:-1]) == {2}
+
+
+def test_a_tree_is_still_read_when_no_worker_can_be_forked(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fork() failing (EAGAIN at a process limit, ENOMEM) leaves this process to read it all."""
+
+    def no_fork(process: multiprocessing.context.ForkProcess) -> None:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", no_fork)
+    targets = targets_of(tree.root)
+    reader = FileReader(RULES, MAX_BYTES)
+    scans = list(scan_in_workers(targets, 2, reader))
+    assert [comparable(scan) for scan in scans] == [comparable(reader(t)) for t in targets]
