@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from _ruamel_yaml import CParser
@@ -166,7 +167,7 @@ def throughput(sizes: Sizes, work: Path, corpus: Path | None, summary: Summary) 
         runs: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
         for suffix, jobs in RUNS:
             check_seconds = median_seconds(
-                lambda root=root, jobs=jobs: run_pinner([*CHECK, *jobs, str(root)], (0, 1, 2)),
+                partial(run_pinner, [*CHECK, *jobs, str(root)], (0, 1, 2)),
                 sizes.repeats,
                 warmup=1,
             )
@@ -241,7 +242,7 @@ def _pin_seconds(root: Path, copy: Path, digests: Path, repeats: int, jobs: list
     for _ in range(repeats + 1):  # the first run warms up
         settled_copy(root, copy)
         arguments = [*PIN, *jobs, "--digests", str(digests), str(copy)]
-        times.append(timed(lambda arguments=arguments: run_pinner(arguments, (1, 2))))
+        times.append(timed(partial(run_pinner, arguments, (1, 2))))
         changed = sum(
             1
             for path in manifest_paths(root)
@@ -265,9 +266,7 @@ def scale_files(sizes: Sizes, work: Path, summary: Summary) -> tuple[Table, Path
     for count in sizes.scale_files:
         root = work / f"scale-{count}"
         stats = write_tree(root, count, image_pool(300), seed=7)
-        seconds = median_seconds(
-            lambda root=root: run_pinner([*CHECK, str(root)], (0, 1)), sizes.repeats
-        )
+        seconds = median_seconds(partial(run_pinner, [*CHECK, str(root)], (0, 1)), sizes.repeats)
         per_file.append(seconds / count)
         table.add(
             f"files ×{count // sizes.scale_files[0]} ({count})",
