@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from pinner.cpus import usable_cpus
 from pinner.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target
 
 # Below this many bytes in all, workers cost more than they save: reading them in this process
@@ -35,6 +36,10 @@ from pinner.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target
 PARALLEL_MIN_BYTES = 512 * 1024
 # Files whose size is looked up to estimate the size of the tree.
 SIZE_SAMPLE = 64
+# pinner's own choice stops here (--jobs may ask for more): what this process does alone
+# (listing the files, taking the scans back, the report) bounds the gain from more workers, and
+# each one costs memory.
+MAX_DEFAULT_WORKERS = 8
 # Each worker gets at least this many files, so a small tree is not spread thin over many CPUs.
 FILES_PER_WORKER = 64
 # Files per task: fewer round trips to the workers, while a run of large files still spreads.
@@ -70,20 +75,13 @@ def estimated_bytes(targets: Sequence[Target]) -> int:
 def worker_count(jobs: int | None, files: int) -> int:
     """How many processes should read ``files`` files: 1 means this process reads them.
 
-    ``jobs`` is the ``--jobs`` flag: None lets pinner choose (one per CPU it may use).
+    ``jobs`` is the ``--jobs`` flag: None lets pinner choose (one per CPU it may use, at most
+    ``MAX_DEFAULT_WORKERS``).
     """
     if jobs == 1 or files < PARALLEL_MIN_FILES or not can_fork():
         return 1
-    wanted = usable_cpus() if jobs is None else jobs
+    wanted = min(usable_cpus(), MAX_DEFAULT_WORKERS) if jobs is None else jobs
     return max(1, min(wanted, files // FILES_PER_WORKER))
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
 
 
 def can_fork() -> bool:

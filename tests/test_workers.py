@@ -52,11 +52,11 @@ from pinner.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target, iter_s
 from pinner.walk import discover_names
 from pinner.workers import (
     FILES_PER_WORKER,
+    MAX_DEFAULT_WORKERS,
     PARALLEL_MIN_BYTES,
     can_fork,
     estimated_bytes,
     scan_in_workers,
-    usable_cpus,
     worker_count,
     workers_for,
 )
@@ -307,6 +307,8 @@ def still_running(pids: list[int]) -> list[int]:
         (None, PARALLEL_MIN_FILES, 8, PARALLEL_MIN_FILES // FILES_PER_WORKER),
         (None, 300, 8, 300 // FILES_PER_WORKER),  # no worker gets fewer than 64 files
         (None, 10_000, 8, 8),  # one per CPU
+        (None, 100_000, 64, MAX_DEFAULT_WORKERS),  # pinner's own choice stops at 8
+        (64, 100_000, 64, 64),  # --jobs may ask for more
         (None, 10_000, 1, 1),  # one CPU: no worker
         (3, 10_000, 8, 3),  # --jobs caps it
         (16, 10_000, 8, 16),  # --jobs is obeyed above the CPU count
@@ -364,10 +366,6 @@ def test_a_threaded_process_does_not_fork() -> None:
     finally:
         stop.set()
         thread.join()
-
-
-def test_usable_cpus_is_the_affinity_mask() -> None:
-    assert usable_cpus() == len(os.sched_getaffinity(0))
 
 
 # --- the same scans, read here or in workers ------------------------------------------------------

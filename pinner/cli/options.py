@@ -152,7 +152,7 @@ Jobs = Annotated[
         metavar="N",
         min=1,
         help="Read a tree of 128 files and 512K or more in at most N processes (default: one "
-        "per CPU; 1 reads every file in this process).",
+        "per CPU pinner may use, at most 8; 1 reads every file in this process).",
         show_default=False,
     ),
 ]
