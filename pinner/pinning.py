@@ -92,12 +92,12 @@ def wanted_references(scans: Iterable[FileScan], options: PinOptions) -> dict[Ma
 def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptions) -> FilePlan:
     plan = FilePlan(scan)
     plan.tally.files = 1
-    if scan.error is not None or (scan.sites and scan.source is None):
+    if scan.error is None and not scan.sites:
+        return plan  # no image: nothing to change (a scan keeps no text it will not need)
+    if scan.error is not None or scan.source is None:
         plan.errors.append(scan.error or ManifestError(f"{scan.display}: could not be read."))
         plan.tally.unreadable = 1
         return plan
-    if not scan.sites or scan.source is None:
-        return plan  # no image: nothing to change (a scan keeps no text it will not need)
     edits: list[Edit] = []
     plan.errors.extend(scan.invalid.values())
     for index, site in enumerate(scan.sites):

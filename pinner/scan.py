@@ -76,9 +76,7 @@ def iter_scans(
     drops each file's text once it is scanned, for commands that only report.
     """
     # Names as strings, a Path made for each file as it is read: the list can be long.
-    targets = [
-        (display, _same(display, name)) for display, name in discover_names(arguments, exclude)
-    ]
+    targets = list(discover_names(arguments, exclude))
     reader = FileReader(tuple(rules), max_bytes, keep_sources)
     scans: Iterable[FileScan] = map(reader, targets)
     if len(targets) >= PARALLEL_MIN_FILES:
@@ -114,10 +112,6 @@ class FileReader:
         if not (self.keep_sources and scan.sites):
             scan.source = None  # nothing will be written: the text need not be kept (or sent)
         return scan
-
-
-def _same(display: str, name: str) -> str:
-    return display if display == name else name
 
 
 def scan_stdin(

@@ -51,7 +51,8 @@ def discover_names(
         root = Path(argument)
         if not root.is_dir():
             if not is_excluded(_parts(argument), patterns) and _first_visit(_real(root), seen):
-                yield argument, os.fspath(root)
+                name = os.fspath(root)
+                yield argument, argument if name == argument else name  # one string, if equal
             continue
         # Nothing folder_files lists is, or lies under, a symbolic link: each file's real path
         # is the folder's joined with its parts (resolving every file costs a stat per part).
@@ -69,7 +70,7 @@ def folder_files(root: Path) -> list[Parts]:
     base = os.fspath(root)
     listed = _git_files(root)
     if listed is None:
-        found = list(_walk(base))
+        found = [parts for parts in _walk(base) if _wanted(parts)]
     else:
         found = [
             parts
@@ -105,16 +106,20 @@ def _wanted(parts: Parts) -> bool:
     return (
         name.endswith(MANIFEST_SUFFIXES)
         and not name.startswith(".")
-        and not any(folder.startswith(".") or folder in SKIPPED_FOLDERS for folder in folders)
+        and not any(_skipped_folder(folder) for folder in folders)
     )
 
 
-def _walk(base: str) -> Iterator[Parts]:
-    """The manifests under ``base`` that ``_wanted`` keeps and that are regular files.
+def _skipped_folder(name: str) -> bool:
+    return name.startswith(".") or name in SKIPPED_FOLDERS
 
-    The folder listing says what each entry is, so this costs no stat per file; hidden and
-    vendored folders, and links to folders, are not entered. Unreadable folders are passed
-    over, as ``os.walk`` does.
+
+def _walk(base: str) -> Iterator[Parts]:
+    """The regular files under ``base``, as path parts.
+
+    The folder listing says what each entry is, so this costs no stat per file. Folders that
+    ``_wanted`` would reject anyway, and links to folders, are not entered; unreadable folders
+    are passed over, as ``os.walk`` does.
     """
     pending: list[Parts] = [()]
     while pending:
@@ -125,15 +130,12 @@ def _walk(base: str) -> Iterator[Parts]:
         except OSError:
             continue
         for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if name not in SKIPPED_FOLDERS:
-                        pending.append((*relative, name))
-                elif name.endswith(MANIFEST_SUFFIXES) and entry.is_file(follow_symlinks=False):
-                    yield (*relative, name)
+                    if not _skipped_folder(entry.name):
+                        pending.append((*relative, entry.name))
+                elif entry.is_file(follow_symlinks=False):
+                    yield (*relative, entry.name)
             except OSError:  # gone since the listing
                 continue
 
