@@ -56,7 +56,9 @@ def silenced() -> Iterator[None]:
 # Every module a timed child may import (typer._adapters: typer 0.29's pydantic layer).
 WARM_UP = """
 import contextlib, importlib
-for name in ("httpx", "pinner.cli", "pinner.registry", "pinner.resolver", "typer._adapters"):
+for name in (
+    "httpx", "pinner.cli", "pinner.registry.client", "pinner.registry.resolver", "typer._adapters"
+):
     with contextlib.suppress(ImportError):
         importlib.import_module(name)
 """

@@ -1,7 +1,7 @@
 """The registry side of the benchmarks: seeded images, a delaying proxy, skopeo as a baseline.
 
 The registry is the real one the tests use (Debian's ``docker-registry`` on 127.0.0.1, started
-by ``tests/registry_server.py``). Images are pushed through the distribution API: each
+by ``tests/support/registry_server.py``). Images are pushed through the distribution API: each
 repository gets one layer and one config blob, and each tag its own manifest (an annotation
 makes every digest different), so seeding 1,600 tags takes one PUT per tag.
 """
@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.registry_server import (
+from tests.support.registry_server import (
     OCI_CONFIG,
     OCI_LAYER,
     OCI_MANIFEST,

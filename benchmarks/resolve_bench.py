@@ -26,7 +26,7 @@ from benchmarks.registry_bench import (
     skopeo_seconds_per_image,
 )
 from benchmarks.synth import write_resolution_tree
-from tests.registry_server import RegistryServer
+from tests.support.registry_server import RegistryServer
 
 PIN = ["pin", "--no-config", "--quiet", "--format", "json"]
 IMAGE_LINE = re.compile(r"image: (\S+)")

@@ -5,8 +5,8 @@
 
 It sets up what it needs in a temporary folder: synthetic manifest trees, the shared corpus of
 real manifests (read where it lies), and the real registry (Debian's docker-registry, started on
-127.0.0.1 by tests/registry_server.py) seeded through the distribution API. Every comparison is
-a ratio against a baseline measured in the same run. Needs docker-registry and skopeo
+127.0.0.1 by tests/support/registry_server.py) seeded through the distribution API. Every
+comparison is a ratio against a baseline measured in the same run. Needs docker-registry and skopeo
 (`bash tests/run` installs both).
 """
 
@@ -28,7 +28,7 @@ from benchmarks.measure import machine  # noqa: E402
 from benchmarks.process_bench import memory, startup  # noqa: E402
 from benchmarks.resolve_bench import resolution  # noqa: E402
 from benchmarks.scan_bench import scale_files, throughput  # noqa: E402
-from tests.corpus import corpus_root  # noqa: E402
+from tests.support.corpus import corpus_root  # noqa: E402
 
 REQUIRED_BINARIES = ("docker-registry", "skopeo")
 

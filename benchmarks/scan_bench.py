@@ -20,11 +20,11 @@ from ruamel.yaml.cyaml import CSafeLoader
 from benchmarks.common import Sizes, Summary, Table, fake_digest, ratio, run_pinner
 from benchmarks.measure import median_seconds, settled_copy, timed
 from benchmarks.synth import image_pool, write_tree
-from pinner.cpus import usable_cpus
-from pinner.scan import PARALLEL_MIN_FILES, scan_paths
+from pinner.manifests.cpus import usable_cpus
+from pinner.manifests.scan import PARALLEL_MIN_FILES, scan_paths
+from pinner.manifests.walk import discover
+from pinner.manifests.workers import PARALLEL_MIN_BYTES, can_fork
 from pinner.sizes import format_size
-from pinner.walk import discover
-from pinner.workers import PARALLEL_MIN_BYTES, can_fork
 
 CHECK = ["check", "--no-config", "--quiet", "--format", "json"]
 PIN = ["pin", "--offline", "--no-config", "--quiet", "--format", "json"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from pinner.finder import POD_SPEC_PATHS
+from pinner.manifests.finder import POD_SPEC_PATHS
 from pinner.policy import GATEKEEPER_DIGEST_REGEX
 
 TEMPLATE_NAME = "k8spinnedimagedigests"

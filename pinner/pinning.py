@@ -11,11 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 from pinner.errors import ManifestError, PinnerError
-from pinner.finder import ImageSite
+from pinner.manifests.finder import ImageSite
+from pinner.manifests.rewrite import Edit, apply_edits
+from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt, is_pinned
 from pinner.reference import Reference
-from pinner.rewrite import Edit, apply_edits
-from pinner.scan import FileScan
 
 MatchKey = tuple[str, str, str]
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pinner.finder import ImageSite
+from pinner.manifests.finder import ImageSite
 from pinner.pinning import Change, Tally
 from pinner.policy import is_pinned
 

@@ -26,18 +26,18 @@ from itertools import chain, zip_longest
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pinner.errors import RegistryError
-from pinner.finder import ImageSite
-from pinner.manifests import INDEX_TYPES, json_object
-from pinner.platforms import normalize, parse_platform, select_manifest
+from pinner.manifests.finder import ImageSite
+from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt
 from pinner.reference import Reference
-from pinner.registry_errors import ImageNotFoundError
-from pinner.scan import FileScan
+from pinner.registry.errors import ImageNotFoundError
+from pinner.registry.mediatypes import INDEX_TYPES, json_object
+from pinner.registry.platforms import normalize, parse_platform, select_manifest
 
 if TYPE_CHECKING:
     # Annotations only: importing the registry client pulls in httpx, which `pinner check`
     # (which imports this module through the CLI) must not pay for.
-    from pinner.registry import Manifest, RegistrySettings, TagList
+    from pinner.registry.client import Manifest, RegistrySettings, TagList
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.registry_fixtures"]
+pytest_plugins = ["tests.support.registry_fixtures"]

@@ -30,7 +30,7 @@ from pinner.cli.options import (
     Quiet,
 )
 from pinner.cli.progress import Progress
-from pinner.finder import ImageSite
+from pinner.manifests.finder import ImageSite
 from pinner.pinning import Tally
 from pinner.policy import is_exempt, is_pinned
 from pinner.report import check_report, summary_line, summary_record

@@ -10,10 +10,10 @@ import typer
 
 from pinner.cli.app import EXIT_ERROR, fail_usage, print_errors
 from pinner.cli.progress import Progress
+from pinner.config.settings import Overrides, Settings, load_settings
 from pinner.errors import ConfigError, PinnerError
-from pinner.files import read_capped
-from pinner.scan import FileScan, is_stdin, iter_scans, scan_stdin
-from pinner.settings import Overrides, Settings, load_settings
+from pinner.manifests.files import read_capped
+from pinner.manifests.scan import FileScan, is_stdin, iter_scans, scan_stdin
 from pinner.sizes import SIZE_FORMS, parse_size
 
 
@@ -92,7 +92,7 @@ def iter_scan_arguments(
     *,
     keep_sources: bool = True,
 ) -> Iterator[FileScan]:
-    """``scan_arguments`` one file at a time (see ``pinner.scan.iter_scans``)."""
+    """``scan_arguments`` one file at a time (see ``pinner.manifests.scan.iter_scans``)."""
     arguments = list(paths or ["."])
     if is_stdin(arguments):
         # One byte more than pinner reads tells the scan that the input is too large.

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pinner.config import MAX_CONCURRENCY
+from pinner.config.file import MAX_CONCURRENCY
 
 # typer reads these annotations at run time, so they must stay real typing objects.
 Paths = Annotated[

@@ -44,9 +44,11 @@ from pinner.cli.options import (
 )
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import RegistryOptions, resolve_online
-from pinner.digests import format_digest_lines, load_digest_files
 from pinner.errors import PinnerError
-from pinner.finder import ImageSite
+from pinner.lockfile import format_digest_lines, load_digest_files
+from pinner.manifests.finder import ImageSite
+from pinner.manifests.rewrite import PendingWrite, write_all_atomic
+from pinner.manifests.scan import FileScan, is_stdin
 from pinner.pinning import (
     FilePlan,
     MatchKey,
@@ -59,8 +61,6 @@ from pinner.pinning import (
 from pinner.policy import is_exempt
 from pinner.reference import Reference
 from pinner.report import locations, pin_report, summary_line, summary_record
-from pinner.rewrite import PendingWrite, write_all_atomic
-from pinner.scan import FileScan, is_stdin
 
 
 @app.command(

@@ -44,7 +44,7 @@ def digest(
     )
     try:
         reference = parse_reference(image)
-        from pinner.registry import RegistryClient
+        from pinner.registry.client import RegistryClient
 
         options = RegistryOptions.from_settings(settings, timeout=timeout)
         with RegistryClient(client_settings(options)) as client:

@@ -9,12 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from pinner.config.settings import Settings
 from pinner.errors import PinnerError
 from pinner.reference import Reference
-from pinner.settings import Settings
 
 if TYPE_CHECKING:
-    from pinner.registry import RegistrySettings
+    from pinner.registry.client import RegistrySettings
 
 MatchKey = tuple[str, str, str]
 
@@ -50,8 +50,8 @@ def resolve_online(
     A reference written ``name:tag@digest`` is looked up by its tag: the question is always
     "what does this tag point to now?". ``progress(done, total)`` is called after each lookup.
     """
-    from pinner.registry import RegistryClient
-    from pinner.resolver import resolve_all
+    from pinner.registry.client import RegistryClient
+    from pinner.registry.resolver import resolve_all
 
     by_tag = [replace(reference, digest=None) for reference in references]
     with RegistryClient(client_settings(options)) as client:
@@ -65,7 +65,7 @@ def client_settings(options: RegistryOptions, *, platform: bool = True) -> Regis
     ``platform=False`` leaves the default platform unset, for commands that judge platform
     manifests themselves (verify).
     """
-    from pinner.registry import RegistrySettings
+    from pinner.registry.client import RegistrySettings
 
     return RegistrySettings(
         insecure_registries=options.insecure_registries,

@@ -53,7 +53,7 @@ def tags(
         gcloud_hosts=gcloud_host,
         concurrency=concurrency,
     )
-    from pinner.registry import RegistryClient
+    from pinner.registry.client import RegistryClient
     from pinner.verify import tags_for_digest
 
     options = RegistryOptions.from_settings(settings, timeout=timeout)

@@ -39,10 +39,10 @@ from pinner.cli.options import (
 )
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import RegistryOptions, client_settings
+from pinner.config.settings import Settings
 from pinner.errors import PinnerError
+from pinner.manifests.scan import FileScan
 from pinner.report import github_annotation, github_error, site_record, where
-from pinner.scan import FileScan
-from pinner.settings import Settings
 from pinner.verify import (
     DRIFT,
     MISSING,
@@ -132,7 +132,7 @@ def verify(
 def _verify(
     scans: Sequence[FileScan], settings: Settings, progress: Progress, timeout: float | None
 ) -> VerifyResult:
-    from pinner.registry import RegistryClient
+    from pinner.registry.client import RegistryClient
 
     # No default platform on the client: verify asks for each tag's own digest and judges
     # platform manifests itself.

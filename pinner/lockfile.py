@@ -1,0 +1,94 @@
+"""Known digests from files: ``REFERENCE@sha256:...`` lines and Cloud Build JSON.
+
+A line file is what ``pack build --quiet`` prints and what ``pinner pin --write-digests``
+writes; the JSON is ``gcloud builds describe --format=json`` (``results.images[]``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from pinner.errors import DigestFileError, InvalidReferenceError
+from pinner.manifests.files import describe_os_error
+from pinner.reference import Reference, check_digest, parse_reference
+
+MatchKey = tuple[str, str, str]
+
+
+def load_digest_files(paths: Iterable[Path]) -> dict[MatchKey, str]:
+    """Every known digest, by (registry, repository, tag); conflicting entries are errors."""
+    known: dict[MatchKey, str] = {}
+    origin: dict[MatchKey, str] = {}
+    for path in paths:
+        for where, reference, digest in _entries(path):
+            key = reference.match_key
+            if key in known and known[key] != digest:
+                raise DigestFileError(
+                    f"{where}: {reference} is given digest {digest}, but {origin[key]} gives "
+                    f"{known[key]}. Keep one of them."
+                )
+            known[key] = digest
+            origin[key] = where
+    return known
+
+
+def format_digest_lines(pins: Mapping[Reference, str]) -> str:
+    """The lock-file text: one sorted ``REFERENCE@sha256:...`` line per reference."""
+    lines = sorted({f"{ref.name}:{ref.tag_or_default}@{digest}" for ref, digest in pins.items()})
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _entries(path: Path) -> Iterable[tuple[str, Reference, str]]:
+    try:
+        # utf-8-sig: a byte order mark (Windows editors write one) is not part of line 1.
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise DigestFileError(
+            f"{path}: cannot read the digest file ({describe_os_error(exc)}). Check the path."
+        ) from None
+    except UnicodeDecodeError:
+        raise DigestFileError(
+            f"{path}: cannot read the digest file (it is not UTF-8). Save it as UTF-8."
+        ) from None
+    if text.lstrip().startswith("{"):
+        return _cloud_build_entries(path, text)
+    return _line_entries(path, text)
+
+
+def _line_entries(path: Path, text: str) -> Iterable[tuple[str, Reference, str]]:
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{path}:{number}"
+        yield where, *_split(where, line)
+
+
+def _cloud_build_entries(path: Path, text: str) -> Iterable[tuple[str, Reference, str]]:
+    try:
+        images = json.loads(text)["results"]["images"]
+        pairs = [(image["name"], image["digest"]) for image in images]
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: deep nesting
+        raise DigestFileError(
+            f"{path}: not a digest file: JSON must be `gcloud builds describe --format=json` "
+            "output with results.images[].name and .digest."
+        ) from None
+    for index, (name, digest) in enumerate(pairs):
+        where = f"{path}: results.images[{index}]"
+        yield where, *_split(where, f"{name}@{digest}")
+
+
+def _split(where: str, text: str) -> tuple[Reference, str]:
+    try:
+        reference = parse_reference(text)
+        if reference.digest is None:
+            raise InvalidReferenceError("it has no @sha256:<digest>")
+        check_digest(reference.digest)
+    except InvalidReferenceError as exc:
+        raise DigestFileError(
+            f"{where}: {text!r} is not REFERENCE@sha256:<64 hex>: {exc}. Fix or remove the line."
+        ) from None
+    bare = Reference(reference.domain, reference.path, reference.tag, None)
+    return bare, reference.digest

@@ -1,0 +1,125 @@
+"""Reading manifest files as text without losing a byte (``pinner.manifests.walk`` finds them).
+
+Files are read as bytes and decoded as strict UTF-8, so writing the text back gives the same
+bytes; line endings are never translated. A UTF-8 byte order mark is kept aside and restored.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from pinner.errors import ManifestError
+from pinner.sizes import format_size
+
+UTF8_BOM = "\ufeff"
+# Composing YAML takes up to some 70 bytes of memory per byte of text (and about a second per MiB
+# on a slow machine), so a larger file or input is refused, and never read past this size. Real
+# manifests, even a whole rendered Helm chart with its CRDs, are a few MiB at most; a larger
+# limit is --max-file-size (max_file_size in .pinner.yaml).
+DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
+# A stream whose size is unknown (a pipe) is read this much at a time, so a small one does not
+# allocate the whole limit.
+READ_CHUNK = 1024 * 1024
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A manifest as read: ``text`` is what the finder sees (no BOM); ``raw`` the bytes."""
+
+    display: str  # the path as the user named it, or "<stdin>"
+    path: Path | None  # None for standard input
+    raw: bytes
+    text: str
+    bom: bool
+
+    def encode(self, text: str) -> bytes:
+        return ((UTF8_BOM if self.bom else "") + text).encode("utf-8")
+
+
+def decode(
+    raw: bytes,
+    display: str,
+    path: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> SourceFile:
+    """Decode ``raw`` as strict UTF-8, or raise a ManifestError that says where it fails.
+
+    ``raw`` longer than ``max_bytes`` (``read_capped`` stops one byte past it) is refused.
+    """
+    if len(raw) > max_bytes:
+        raise ManifestError(
+            f"{display}: larger than {format_size(max_bytes)} (the --max-file-size limit), more "
+            "than pinner reads; it was not changed. Raise --max-file-size (or max_file_size in "
+            ".pinner.yaml), split it, or exclude it with --exclude."
+        )
+    if raw.startswith(UTF16_BOMS):
+        # Windows PowerShell's `>` writes UTF-16: every other byte is NUL, but it is text.
+        raise ManifestError(
+            f"{display}: not UTF-8 text (it is UTF-16); it was not changed. Save the file as UTF-8."
+        )
+    if b"\0" in raw:
+        raise ManifestError(
+            f"{display}: not a text file (it contains NUL bytes); it was not changed. "
+            "Exclude it with --exclude."
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ManifestError(
+            f"{display}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+            f"{exc.start}); it was not changed. Save the file as UTF-8."
+        ) from None
+    bom = text.startswith(UTF8_BOM)
+    return SourceFile(display, path, raw, text[1:] if bom else text, bom)
+
+
+def read_source(
+    path: Path, display: str | None = None, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> SourceFile:
+    shown = display if display is not None else str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = read_capped(handle, max_bytes)
+    except OSError as exc:
+        raise ManifestError(
+            f"{shown}: cannot read the file ({describe_os_error(exc)}). Check that it exists "
+            "and that you may read it."
+        ) from None
+    return decode(raw, shown, path, max_bytes)
+
+
+def read_capped(handle: BinaryIO, max_bytes: int) -> bytes:
+    """The file's or stream's bytes, but never more than one byte past ``max_bytes`` (which
+    tells ``decode`` the input is too large).
+
+    ``read(max_bytes + 1)`` would allocate the whole limit for every file, however small: read
+    what the file's size says, plus one byte to see whether it grew. A stream of unknown size (a
+    pipe, whose size is 0) is read a chunk at a time, up to the same limit.
+    """
+    try:
+        size = os.fstat(handle.fileno()).st_size
+    except (OSError, ValueError):  # no file descriptor (io.UnsupportedOperation is both)
+        size = 0
+    data = handle.read(min(size, max_bytes) + 1)
+    if len(data) <= size:
+        return data
+    chunks = [data]
+    left = max_bytes + 1 - len(data)
+    while left > 0:
+        chunk = handle.read(min(left, READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def describe_os_error(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__

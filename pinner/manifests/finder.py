@@ -1,0 +1,406 @@
+"""Where images live in Kubernetes objects, and the exact span of each image in the text.
+
+The places are data (``POD_SPEC_PATHS``, ``Rule``), as in kbld's search rules. Objects of other
+kinds that embed a pod spec are found by shape. No network, no writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from pinner.errors import ManifestError
+from pinner.manifests.skim import compose_relevant
+from pinner.manifests.yamlnodes import (
+    LINE_BREAK_RE,
+    LineIndex,
+    MappingNode,
+    MarkedYAMLError,
+    Node,
+    ScalarNode,
+    SequenceNode,
+)
+
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+# Built-in kinds that never embed a pod spec: not worth walking in search of one.
+NO_POD_SPEC_KINDS = frozenset(
+    {
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "Namespace",
+        "CustomResourceDefinition",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "Ingress",
+        "IngressClass",
+        "NetworkPolicy",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "StorageClass",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "APIService",
+        "PriorityClass",
+        "LimitRange",
+        "ResourceQuota",
+        "Endpoints",
+        "EndpointSlice",
+        "Lease",
+        "Event",
+        "Kustomization",
+    }
+)
+# API groups of the kinds above that do not end in ".k8s.io"; "" is the core group (v1).
+BUILTIN_GROUPS = frozenset({"", "apps", "batch", "policy", "autoscaling", "extensions"})
+# An anchor (&name) or tag (!tag) that precedes a scalar inside its node span, and the comment
+# that may follow them when the scalar starts on the next line.
+_NODE_PROPERTIES_RE = re.compile(r"(?:(?:[&!]\S*|#[^\r\n\x85\u2028\u2029]*)\s+)*")
+MERGE_KEY = "<<"
+# Merges of merges are resolved recursively; a longer chain than this is refused, not a crash.
+MAX_MERGE_DEPTH = 100
+TEMPLATE_IMAGE_NOTICE = (
+    "{path}: skipped: an image holds a Go/Helm template expression ('{{{{'); "
+    "render it first (helm template ... | pinner pin -)."
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An extra place where images live in a custom resource (from ``.pinner.yaml``)."""
+
+    kind: str
+    api_version: str | None = None
+    pod_spec: tuple[str, ...] | None = None
+    images: tuple[tuple[str, ...], ...] = ()
+
+    def matches(self, kind: str, api_version: str) -> bool:
+        return self.kind == kind and self.api_version in (None, api_version)
+
+
+class ImageSite(NamedTuple):
+    """One image value in one file: what it says and exactly where it is."""
+
+    path: str
+    line: int  # 1-based, of the first character of the scalar (a quote, if quoted)
+    column: int  # 1-based
+    start: int  # offset of the scalar text (quotes included) in the file's text
+    end: int
+    kind: str
+    name: str  # metadata.name of the object
+    field: str  # containers, initContainers, ephemeralContainers, volumes, or a rule's path
+    container: str  # the container's (or volume's) name
+    image: str  # the value, as YAML reads it
+    quote: str  # "", "'" or '"': how the scalar is written
+    problem: str | None  # why this scalar cannot be spliced exactly, if it cannot
+
+
+class TemplateFile(ManifestError):
+    """The file is a Go/Helm template; it must be rendered before pinner can read it."""
+
+
+def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageSite]:
+    """Every image in ``text`` in document order. Raises ManifestError for unusable input."""
+    finder = _Finder(text, path, rules)
+    # Documents the finder would get nothing from (no image, nothing to check) are not composed.
+    compose_kinds = {*POD_SPEC_PATHS, *(rule.kind for rule in rules)}
+    # Documents are read one at a time, so memory follows the largest document. Invalid YAML is
+    # still reported before what the finder objects to, wherever each is in the file.
+    objection: ManifestError | None = None
+    try:
+        for root in compose_relevant(text, compose_kinds):
+            if objection is None:
+                try:
+                    finder.visit_object(root)
+                except ManifestError as exc:
+                    objection = exc
+            finder.forget_nodes()  # anchors are per document: free it before the next one
+    except MarkedYAMLError as exc:
+        if "{{" in text:
+            raise TemplateFile(
+                f"{path}: skipped: this looks like a Go/Helm template ('{{{{'); render it first "
+                "(helm template ... | pinner pin -)."
+            ) from None
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        start = exc.context_mark
+        if exc.problem and exc.context and start and mark and start.line != mark.line:
+            # An unclosed bracket or quote fails at the end of the file: say where it opened.
+            problem += f" ({exc.context.strip()} that starts on line {start.line + 1})"
+        raise ManifestError(
+            f"{path}{line}: invalid YAML: {problem}. Fix the syntax; the file was not changed."
+        ) from None
+    if objection is not None:
+        raise objection
+    if any("{{" in site.image for site in finder.sites):
+        raise TemplateFile(TEMPLATE_IMAGE_NOTICE.format(path=path))
+    # Pod spec fields are visited by name; report them as they appear in the file.
+    return sorted(finder.sites, key=lambda site: site.start)
+
+
+class _Finder:
+    def __init__(self, text: str, path: str, rules: Sequence[Rule]) -> None:
+        self.text = text
+        self.path = path
+        self.rules = rules
+        self.lines = LineIndex(text)
+        self.sites: list[ImageSite] = []
+        self.mappings: dict[int, dict[str, Node]] = {}
+        self.merging: set[int] = set()
+        self.objects: set[int] = set()
+
+    def forget_nodes(self) -> None:
+        """Drop the caches keyed by node identity, which would keep a document's nodes alive
+        (and, once they are freed, could mistake a new node for an old one)."""
+        self.mappings.clear()
+        self.objects.clear()
+
+    def visit_object(self, node: Node) -> None:
+        # An aliased object is visited once: a List may hold itself.
+        if not isinstance(node, MappingNode) or id(node) in self.objects:
+            return
+        self.objects.add(id(node))
+        fields = self.mapping(node)
+        kind = _scalar_value(fields.get("kind"))
+        api_version = _scalar_value(fields.get("apiVersion"))
+        metadata = fields.get("metadata")
+        name = ""
+        if isinstance(metadata, MappingNode):
+            name = _scalar_value(self.mapping(metadata).get("name"))
+        items = fields.get("items")
+        if kind.endswith("List") and isinstance(items, SequenceNode):
+            for item in items.value:
+                self.visit_object(item)
+            return
+        for rule in self.rules:
+            if rule.matches(kind, api_version):
+                self.apply_rule(rule, node, kind, name)
+                return
+        # Kinds are known only in Kubernetes' own API groups: a Knative Service or a Volcano Job
+        # shares a name with a built-in kind, not its shape.
+        builtin = _is_builtin_group(api_version)
+        pod_spec_path = POD_SPEC_PATHS.get(kind) if builtin else None
+        if pod_spec_path is not None:
+            pod_spec = self.follow(node, pod_spec_path)
+            if pod_spec is not None:
+                self.visit_pod_spec(pod_spec, kind, name)
+        elif not (builtin and kind in NO_POD_SPEC_KINDS):
+            for pod_spec in self.pod_specs_by_shape(node):
+                self.visit_pod_spec(pod_spec, kind, name)
+
+    def apply_rule(self, rule: Rule, node: MappingNode, kind: str, name: str) -> None:
+        if rule.pod_spec is not None:
+            pod_spec = self.follow(node, rule.pod_spec)
+            if pod_spec is not None:
+                self.visit_pod_spec(pod_spec, kind, name)
+        for image_path in rule.images:
+            value = self.follow(node, image_path)
+            if value is not None:
+                self.add_site(value, kind, name, ".".join(image_path), "")
+
+    def follow(self, node: Node, path: Iterable[str]) -> MappingNode | None:
+        """The mapping or scalar at ``path``, or None where the path does not exist."""
+        for key in path:
+            if not isinstance(node, MappingNode):
+                return None
+            child = self.mapping(node).get(key)
+            if child is None:
+                return None
+            node = child
+        return node  # type: ignore[return-value]
+
+    def pod_specs_by_shape(self, root: Node) -> Iterator[MappingNode]:
+        """Mappings holding a ``containers`` sequence whose items have ``name`` and ``image``."""
+        seen: set[int] = set()  # aliases share nodes; an alias bomb must not explode the walk
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, MappingNode):
+                containers = _plain_get(node, "containers")
+                if isinstance(containers, SequenceNode) and any(
+                    _looks_like_container(item) for item in containers.value
+                ):
+                    yield node
+                    continue
+                stack.extend(value for _, value in reversed(node.value))
+            elif isinstance(node, SequenceNode):
+                stack.extend(reversed(node.value))
+
+    def visit_pod_spec(self, pod_spec: Node, kind: str, name: str) -> None:
+        if not isinstance(pod_spec, MappingNode):
+            return
+        fields = self.mapping(pod_spec)
+        for field in CONTAINER_FIELDS:
+            containers = fields.get(field)
+            if not isinstance(containers, SequenceNode):
+                continue
+            for container in containers.value:
+                if not isinstance(container, MappingNode):
+                    continue
+                entries = self.mapping(container)
+                image = entries.get("image")
+                if image is not None:
+                    container_name = _scalar_value(entries.get("name"))
+                    self.add_site(image, kind, name, field, container_name)
+        volumes = fields.get("volumes")
+        if isinstance(volumes, SequenceNode):
+            for volume in volumes.value:
+                if not isinstance(volume, MappingNode):
+                    continue
+                entries = self.mapping(volume)
+                reference = self.follow(volume, ("image", "reference"))
+                if reference is not None:
+                    self.add_site(
+                        reference, kind, name, "volumes", _scalar_value(entries.get("name"))
+                    )
+
+    def mapping(self, node: MappingNode) -> dict[str, Node]:
+        """A mapping's entries by key, with merge keys (<<) applied; duplicate keys are errors."""
+        # Cached: aliases share nodes, and merges of merges must not multiply the work.
+        known = self.mappings.get(id(node))
+        if known is not None:
+            return known
+        if len(self.merging) >= MAX_MERGE_DEPTH:
+            raise ManifestError(
+                f"{self.path}:{node.start_mark.line + 1}: merge keys (<<) are nested more than "
+                f"{MAX_MERGE_DEPTH} levels deep. Flatten them; the file was not changed."
+            )
+        self.merging.add(id(node))
+        entries: dict[str, Node] = {}
+        merged: dict[str, Node] = {}
+        for key_node, value in node.value:
+            key = _scalar_value(key_node)
+            if key == MERGE_KEY:
+                for source in _merge_sources(value):
+                    if id(source) in self.merging:
+                        raise ManifestError(
+                            f"{self.path}:{key_node.start_mark.line + 1}: a merge key (<<) "
+                            "includes the mapping that holds it. Remove it; the file was not "
+                            "changed."
+                        )
+                    for merged_key, merged_value in self.mapping(source).items():
+                        merged.setdefault(merged_key, merged_value)
+                continue
+            if key in entries:
+                line = key_node.start_mark.line + 1
+                raise ManifestError(
+                    f"{self.path}:{line}: duplicate key {key!r} in one mapping: the manifest is "
+                    "ambiguous (kubectl rejects it too). Remove one of them; the file was not "
+                    "changed."
+                )
+            entries[key] = value
+        self.merging.discard(id(node))
+        result = {**merged, **entries} if merged else entries
+        self.mappings[id(node)] = result
+        return result
+
+    def add_site(self, node: Node, kind: str, name: str, field: str, container: str) -> None:
+        line = node.start_mark.line + 1
+        node_start = self.lines.offset(node.start_mark)
+        end = self.lines.offset(node.end_mark)
+        if not isinstance(node, ScalarNode):
+            # An unquoted `{{ .Values.image }}` reads as a flow mapping: a template, not a mistake.
+            if self.text.startswith("{{", node_start):
+                raise TemplateFile(TEMPLATE_IMAGE_NOTICE.format(path=self.path))
+            raise ManifestError(
+                f"{self.path}:{line}: the image of {field} {container!r} is not a string. "
+                "Write it as a plain string such as 'nginx:1.25'; the file was not changed."
+            )
+        # libyaml starts an anchored or tagged scalar's span at its "&anchor" or "!tag".
+        properties = _NODE_PROPERTIES_RE.match(self.text, node_start, end)
+        start = properties.end() if properties is not None else node_start
+        column = node.start_mark.column + 1 + (start - node_start)
+        breaks = list(LINE_BREAK_RE.finditer(self.text, node_start, start))
+        if breaks:
+            line += len(breaks)
+            column = start - breaks[-1].end() + 1
+        quote = node.style if node.style in ("'", '"') else ""
+        problem = _splice_problem(self.text[start:end], node.value, node.style)
+        self.sites.append(
+            ImageSite(
+                path=self.path,
+                line=line,
+                column=column,
+                start=start,
+                end=end,
+                kind=kind,
+                name=name,
+                field=field,
+                container=container,
+                image=node.value,
+                quote=quote,
+                problem=problem,
+            )
+        )
+
+
+def _splice_problem(written: str, value: str, style: str | None) -> str | None:
+    """Why the written scalar is not exactly ``value`` in its quotes, or None if it is."""
+    if style in ("|", ">"):
+        return "it is a block scalar (| or >)"
+    if style == '"':
+        if "\\" in written:
+            return "it uses escape sequences"
+        expected = f'"{value}"'
+    elif style == "'":
+        expected = "'" + value.replace("'", "''") + "'"
+    else:
+        expected = value
+    if written != expected:
+        return "it spans several lines or is not written as YAML reads it"
+    return None
+
+
+def _is_builtin_group(api_version: str) -> bool:
+    """Whether ``api_version`` belongs to Kubernetes itself (``v1``, ``apps/v1``, ``*.k8s.io``)."""
+    group = api_version.rpartition("/")[0]
+    return group in BUILTIN_GROUPS or group.endswith(".k8s.io")
+
+
+def _scalar_value(node: Node | None) -> str:
+    return str(node.value) if isinstance(node, ScalarNode) else ""
+
+
+def _plain_get(node: MappingNode, key: str) -> Node | None:
+    for key_node, value in node.value:
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def _looks_like_container(node: Node) -> bool:
+    return (
+        isinstance(node, MappingNode)
+        and _plain_get(node, "name") is not None
+        and _plain_get(node, "image") is not None
+    )
+
+
+def _merge_sources(value: Node) -> list[MappingNode]:
+    if isinstance(value, MappingNode):
+        return [value]
+    if isinstance(value, SequenceNode):
+        return [item for item in value.value if isinstance(item, MappingNode)]
+    return []

@@ -1,0 +1,325 @@
+"""The registry client: tags to digests, manifests and tag lists over the distribution API.
+
+Public API:
+
+- ``RegistrySettings``: insecure registries, mirrors (``{"docker.io": "host[:port]"}``: that
+  registry is resolved through the mirror; the name written stays the caller's concern), extra
+  gcloud hosts, default platform, concurrency limits (read by :mod:`pinner.registry.resolver`),
+  timeouts and retries.
+- ``RegistryClient(settings, keychain=None, *, transport=None, sleep=time.sleep,
+  clock=time.monotonic)``: one per run; a context manager; thread-safe; reuses connections.
+  ``keychain`` defaults to :func:`pinner.registry.keychains.default_keychain`; ``transport`` is an
+  ``httpx.BaseTransport`` for tests; ``sleep``/``clock`` drive retries and token expiry.
+
+  - ``resolve(ref, platform=None) -> str``: the digest a reference points at. Without a
+    platform, ``HEAD`` and its ``Docker-Content-Digest``; ``GET`` + sha256 of the body only if
+    HEAD gives no usable digest or is unsupported (400/405/501). With a platform (or
+    ``settings.platform``), the matching child of an index; a single-platform manifest's own
+    digest otherwise. A digest-pinned reference is checked against the registry.
+  - ``manifest_exists(ref, digest) -> bool``: HEAD by digest; 404 is ``False``.
+  - ``fetch_manifest(ref, digest_or_tag) -> Manifest(media_type, body, digest)``: GET, verified
+    (header vs body, requested digest vs body).
+  - ``list_tags(ref) -> TagList(tags, manifests)``: all pages (``Link`` header, same host only);
+    ``manifests`` is gcr.io's digest → ``TaggedManifest(media_type, tags)`` map when sent.
+
+Failures are :class:`pinner.registry.errors.ImageLookupError` (and subclasses) naming the image.
+Schema 1 manifests and unexpected media types are refused; bodies are capped at 4 MiB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import NamedTuple
+
+import httpx
+
+from pinner.errors import ConfigError
+from pinner.reference import DOCKER_HUB, Reference
+from pinner.registry.errors import ImageLookupError, ImageNotFoundError
+from pinner.registry.keychains import Keychain, default_keychain, is_google_host
+from pinner.registry.mediatypes import (
+    ACCEPT,
+    GENERIC_TYPES,
+    INDEX_TYPES,
+    REPORT_HINT,
+    check_media_type,
+    content_type,
+    hash_matches,
+    header_digest,
+    json_object,
+    media_type_of,
+)
+from pinner.registry.platforms import parse_platform, select_manifest
+from pinner.registry.session import Endpoint, RegistrySession
+from pinner.registry.transport import Reply, Transport, registry_error, url_host
+
+log = logging.getLogger(__name__)
+
+MANIFEST_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "identity"}
+HEAD_UNSUPPORTED = frozenset({400, 405, 501})
+MANIFEST_LIMIT = 4 * 1024 * 1024
+TAGS_LIMIT = 16 * 1024 * 1024
+MAX_TAG_PAGES = 1000
+HUB_API_HOST = "registry-1.docker.io"
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    insecure_registries: frozenset[str] = frozenset()
+    mirrors: Mapping[str, str] = field(default_factory=dict)
+    gcloud_hosts: frozenset[str] = frozenset()
+    platform: str | None = None
+    concurrency: int = 16
+    per_registry: int = 8
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    retries: int = 3
+
+    def __post_init__(self) -> None:
+        for registry, mirror in self.mirrors.items():
+            if not mirror or "/" in mirror:
+                raise ConfigError(f"The mirror for {registry} must be host[:port], not {mirror!r}.")
+        if self.concurrency < 1 or self.per_registry < 1 or self.retries < 0:
+            raise ConfigError("Concurrency limits must be at least 1 and retries at least 0.")
+
+
+class Manifest(NamedTuple):
+    media_type: str
+    body: bytes
+    digest: str
+
+
+class TaggedManifest(NamedTuple):
+    media_type: str
+    tags: tuple[str, ...]
+
+
+class TagList(NamedTuple):
+    tags: tuple[str, ...]
+    manifests: Mapping[str, TaggedManifest]
+
+
+class RegistryClient:
+    def __init__(
+        self,
+        settings: RegistrySettings | None = None,
+        keychain: Keychain | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings or RegistrySettings()
+        timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
+        self._transport = Transport(
+            insecure=self.settings.insecure_registries,
+            timeout=timeout,
+            retries=self.settings.retries,
+            max_connections=self.settings.concurrency,
+            sleep=sleep,
+            transport=transport,
+        )
+        self._session = RegistrySession(
+            keychain or default_keychain(self.settings.gcloud_hosts),
+            self._transport,
+            gcloud_hosts=self.settings.gcloud_hosts,
+            clock=clock,
+        )
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def endpoint(self, registry: str) -> Endpoint:
+        mirror = self.settings.mirrors.get(registry)
+        if mirror:
+            return Endpoint(mirror, mirror)
+        return Endpoint(registry, HUB_API_HOST if registry == DOCKER_HUB else registry)
+
+    def resolve(self, ref: Reference, platform: str | None = None) -> str:
+        wanted = platform or self.settings.platform
+        target = ref.digest or ref.tag_or_default
+        with _about(ref.canonical):
+            if wanted is None:
+                return self._head_digest(ref, target)
+            chosen = parse_platform(wanted)
+            manifest = self.fetch_manifest(ref, target)
+            if manifest.media_type not in INDEX_TYPES:
+                return manifest.digest
+            return select_manifest(json_object(manifest.body), chosen)
+
+    def manifest_exists(self, ref: Reference, digest: str) -> bool:
+        with _about(f"{ref.registry}/{ref.repository}@{digest}"):
+            reply = self._manifest_request("HEAD", ref, digest)
+            if reply.status == 404:
+                return False
+            if reply.status == 200:
+                header = header_digest(reply.headers)
+                if header is not None and header != digest:
+                    raise _mismatch("the registry answered with another digest")
+                return True
+            if reply.status in HEAD_UNSUPPORTED:
+                try:
+                    self.fetch_manifest(ref, digest)
+                except ImageNotFoundError:
+                    return False
+                return True
+            raise self._failure(ref, reply)
+
+    def fetch_manifest(self, ref: Reference, digest_or_tag: str) -> Manifest:
+        separator = "@" if ":" in digest_or_tag else ":"
+        with _about(f"{ref.registry}/{ref.repository}{separator}{digest_or_tag}"):
+            reply = self._manifest_request("GET", ref, digest_or_tag)
+            if reply.status != 200:
+                raise self._failure(ref, reply)
+            media_type = media_type_of(reply.headers, reply.body)
+            check_media_type(media_type)
+            header = header_digest(reply.headers)
+            if header is not None and hash_matches(header, reply.body) is False:
+                raise _mismatch("the Docker-Content-Digest header does not match the manifest")
+            digest = "sha256:" + hashlib.sha256(reply.body).hexdigest()
+            if separator == "@":
+                if not hash_matches(digest_or_tag, reply.body):
+                    raise _mismatch("the manifest does not match the requested digest")
+                digest = digest_or_tag
+            return Manifest(media_type, reply.body, digest)
+
+    def list_tags(self, ref: Reference) -> TagList:
+        endpoint = self.endpoint(ref.registry)
+        google = is_google_host(endpoint.host, self.settings.gcloud_hosts)
+        # ECR rejects n > 1000; Google serves a whole repository in one large page.
+        path: str | None = f"/v2/{ref.repository}/tags/list?n={10000 if google else 1000}"
+        tags: list[str] = []
+        manifests: dict[str, TaggedManifest] = {}
+        with _about(f"{ref.registry}/{ref.repository}"):
+            for _ in range(MAX_TAG_PAGES):
+                if path is None:
+                    return TagList(tuple(tags), manifests)
+                reply = self._session.request(
+                    "GET", endpoint, path, scope=_scope(ref), limit=TAGS_LIMIT
+                )
+                if reply.status != 200:
+                    raise self._failure(ref, reply)
+                data = json_object(reply.body)
+                listed = data.get("tags")
+                if isinstance(listed, list):
+                    tags.extend(tag for tag in listed if isinstance(tag, str))
+                manifests.update(_google_manifests(data.get("manifest")))
+                path = _next_page(reply, endpoint)
+            raise ImageLookupError(
+                f"the tag list has more than {MAX_TAG_PAGES} pages", hint=REPORT_HINT
+            )
+
+    def _head_digest(self, ref: Reference, target: str) -> str:
+        reply = self._manifest_request("HEAD", ref, target)
+        if reply.status == 200:
+            media_type = content_type(reply.headers)
+            digest = header_digest(reply.headers)
+            if media_type not in GENERIC_TYPES:
+                check_media_type(media_type)
+                if digest is not None:
+                    if ":" in target and digest != target:
+                        raise _mismatch("the registry answered with another digest")
+                    return digest
+            log.debug("HEAD %s gave no usable digest; falling back to GET", ref.canonical)
+        elif reply.status not in HEAD_UNSUPPORTED and reply.status != 403:
+            raise self._failure(ref, reply)
+        # A 403 to HEAD has no body: GET once to learn the registry's error code, as containerd.
+        return self.fetch_manifest(ref, target).digest
+
+    def _manifest_request(self, method: str, ref: Reference, target: str) -> Reply:
+        return self._session.request(
+            method,
+            self.endpoint(ref.registry),
+            f"/v2/{ref.repository}/manifests/{target}",
+            scope=_scope(ref),
+            headers=MANIFEST_HEADERS,
+            limit=MANIFEST_LIMIT,
+        )
+
+    def _failure(self, ref: Reference, reply: Reply) -> ImageLookupError:
+        endpoint = self.endpoint(ref.registry)
+        code, message = registry_error(reply.body)
+        said = f"; it says {message!r}" if message else ""
+        status = reply.status
+        if status in (401, 403):
+            return self._session.auth_failure(endpoint, status, code)
+        if status == 404:
+            return ImageNotFoundError(
+                f"{endpoint.host} has no such repository, tag or digest{said}",
+                status=status,
+                code=code,
+                hint="Check that the repository and tag exist and are spelled right.",
+            )
+        if status == 429:
+            cause, hint = (
+                "the registry is rate limiting requests",
+                "Wait, or log in for a higher limit.",
+            )
+        elif status >= 500:
+            cause, hint = "the registry had a server error", "Try again later."
+        else:
+            cause, hint = "the registry gave an unexpected answer", REPORT_HINT
+        return ImageLookupError(f"{cause}{said}", status=status, code=code, hint=hint)
+
+
+@contextmanager
+def _about(image: str) -> Iterator[None]:
+    """Name ``image`` in errors raised below, which do not know it."""
+    try:
+        yield
+    except ImageLookupError as err:
+        if err.image:
+            raise
+        raise err.with_image(image) from err
+
+
+def _scope(ref: Reference) -> str:
+    return f"repository:{ref.repository}:pull"
+
+
+def _mismatch(cause: str) -> ImageLookupError:
+    return ImageLookupError(cause, hint=REPORT_HINT)
+
+
+def _google_manifests(raw: object) -> dict[str, TaggedManifest]:
+    if not isinstance(raw, dict):
+        return {}
+    found = {}
+    for digest, info in raw.items():
+        if isinstance(digest, str) and isinstance(info, dict):
+            tags = tuple(tag for tag in info.get("tag") or [] if isinstance(tag, str))
+            media_type = info.get("mediaType")
+            found[digest] = TaggedManifest(media_type if isinstance(media_type, str) else "", tags)
+    return found
+
+
+def _next_page(reply: Reply, endpoint: Endpoint) -> str | None:
+    for link in reply.headers.get_list("link", split_commas=True):
+        target, _, params = link.partition(";")
+        if 'rel="next"' not in params.replace(" ", "") and "rel=next" not in params:
+            continue
+        url = reply.url.join(target.strip().strip("<>"))
+        if url_host(url) != endpoint.host:
+            raise ImageLookupError(
+                f"the next-page link of the tag list points at another host ({url_host(url)})",
+                hint=REPORT_HINT,
+            )
+        return url.raw_path.decode("ascii")
+    return None
