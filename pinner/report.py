@@ -5,10 +5,10 @@ Pure functions returning strings: the CLI decides where they go.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pinner import untrusted
 from pinner.manifests.finder import ImageSite
 from pinner.pinning import Change, Tally
 from pinner.policy import is_pinned
@@ -174,11 +174,12 @@ def _github_messages(errors: Sequence[str], notices: Sequence[str]) -> list[str]
 
 
 def _json(document: Mapping[str, object]) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return untrusted.json_text(document)
 
 
 def _lines(lines: Iterable[str]) -> str:
-    return "".join(f"{line}\n" for line in lines)
+    # Each record one line: a line break inside a file or image name cannot start another.
+    return "".join(f"{untrusted.one_line(line)}\n" for line in lines)
 
 
 def locations(sites: Iterable[ImageSite]) -> str:
@@ -186,12 +187,11 @@ def locations(sites: Iterable[ImageSite]) -> str:
 
 
 def _data(text: str) -> str:
-    # GitHub's workflow-command escaping (actions/toolkit command.ts).
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return untrusted.github_data(text)
 
 
 def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+    return untrusted.github_property(text)
 
 
 def _plural(count: int, word: str) -> str:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain, zip_longest
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from pinner import untrusted
 from pinner.errors import RegistryError
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
@@ -181,7 +182,9 @@ def verify_pins(
         assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
         result.checks.append(_judge(site, reference, exists, state))
     registry_errors = [
-        f"{failures[lookup]}\n  used at {', '.join(_where(site) for site in sites)}"
+        untrusted.continued(
+            str(failures[lookup]), f"used at {', '.join(_where(site) for site in sites)}"
+        )
         for lookup, sites in failed_sites.items()
     ]
     result.errors = registry_errors + result.errors

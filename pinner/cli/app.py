@@ -9,6 +9,7 @@ from typing import TextIO
 
 import typer
 
+from pinner import untrusted
 from pinner.report import FORMATS
 
 EXIT_OK = 0
@@ -45,13 +46,23 @@ def check_format(output_format: str) -> None:
         raise fail_usage(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}.")
 
 
-def err(text: str) -> None:
-    sys.stderr.write(text if text.endswith("\n") else f"{text}\n")
+def err(text: str, *, prefix: str = "") -> None:
+    """One message on standard error: nothing in it can move the cursor, start a line of its own
+    (but pinner's indented continuations) or show a credential. ``prefix`` is pinner's own
+    (colour codes allowed)."""
+    sys.stderr.write(prefix + "".join(f"{line}\n" for line in untrusted.message_lines(text)))
+    sys.stderr.flush()
+
+
+def err_report(text: str) -> None:
+    """A report on standard error (where ``pin --diff`` sends it), made safe as ``out`` does."""
+    sys.stderr.write(untrusted.lines(text))
     sys.stderr.flush()
 
 
 def out(text: str) -> None:
-    sys.stdout.write(text)
+    """Report text on standard output, line by line made safe (see :mod:`pinner.untrusted`)."""
+    sys.stdout.write(untrusted.lines(text))
     sys.stdout.flush()
 
 
@@ -68,9 +79,9 @@ def paint(text: str, colour: str, stream: TextIO) -> str:
 
 def print_errors(messages: Iterable[str]) -> None:
     for message in messages:
-        err(f"{paint('error:', RED, sys.stderr)} {message}")
+        err(message, prefix=f"{paint('error:', RED, sys.stderr)} ")
 
 
 def print_notices(messages: Iterable[str]) -> None:
     for message in messages:
-        err(f"{paint('notice:', YELLOW, sys.stderr)} {message}")
+        err(message, prefix=f"{paint('notice:', YELLOW, sys.stderr)} ")

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from pinner import untrusted
 from pinner.cli.app import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -18,6 +19,7 @@ from pinner.cli.app import (
     app,
     check_format,
     err,
+    err_report,
     out,
     print_errors,
     print_notices,
@@ -172,7 +174,7 @@ def pin(
         changes, errors, notices, summary_record(tally, seconds), output_format, written=written
     )
     # Standard output carries the report, unless it carries the pinned stream or the diff.
-    show = err if stdin_mode or diff else out
+    show = err_report if stdin_mode or diff else out
     if output_format != "text":
         show(report)
     else:
@@ -265,7 +267,7 @@ def _failure_messages(
 ) -> list[str]:
     places = sites_by_key(scans, options)
     return [
-        f"{message}\n  used at {locations(places.get(key, []))}"
+        untrusted.continued(message, f"used at {locations(places.get(key, []))}")
         for key, message in sorted(failures.items())
     ]
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from typing import Annotated, Any, Optional
 
 import typer
 
+from pinner import untrusted
 from pinner.cli.app import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -184,7 +184,7 @@ def verify_report(
             "notices": list(notices),
             "summary": summary_record(result, seconds),
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return untrusted.json_text(document)
     lines: list[str] = []
     for check in result.checks:
         message = finding_message(check)
@@ -199,7 +199,7 @@ def verify_report(
     if output_format == "github":
         lines += [github_error(message) for message in result.errors]
         lines += [github_error(message, "notice") for message in notices]
-    return "".join(f"{line}\n" for line in lines)
+    return "".join(f"{untrusted.one_line(line)}\n" for line in lines)
 
 
 def _record(check: PinCheck) -> dict[str, Any]:
