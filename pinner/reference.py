@@ -151,6 +151,36 @@ def check_digest(digest: str) -> str:
     return digest
 
 
+def host_problem(value: str) -> str | None:
+    """Why ``value`` is not a registry ``host[:port]`` (a mirror, an insecure registry), or
+    ``None``. The reason never repeats the value: it may hold a password."""
+    if not value:
+        return "is empty"
+    if any(character.isspace() for character in value):
+        return "holds white space"
+    if "@" in value:
+        return (
+            "holds a user name or password (user:password@); give credentials with "
+            "`docker login` instead"
+        )
+    if "://" in value:
+        return "holds a scheme; write the host alone, without http:// or https://"
+    for mark, part in (("?", "a query"), ("#", "a fragment"), ("/", "a path")):
+        if mark in value:
+            return f"holds {part} ({mark!r}); write host[:port] only"
+    if not _DOMAIN_RE.fullmatch(value):
+        return "is not a host name or address with an optional :port"
+    port = value.rpartition("]")[2].rpartition(":")[2] if ":" in value else ""
+    if port and not 0 < int(port) < 65536:
+        return "has a port outside 1-65535"
+    return None
+
+
+def shown_host(value: str) -> str:
+    """``value`` for a message: anything before an '@' (a user name, a password) left out."""
+    return f"<redacted>@{value.rpartition('@')[2]}" if "@" in value else value
+
+
 def _split_digest(text: str) -> tuple[str, str | None]:
     rest, at, digest = text.partition("@")
     if not at:

@@ -23,6 +23,7 @@ needs to):
   ``\\r``, ``\\n``; in properties also ``:`` and ``,``), then ``one_line``.
 - ``json_text(document)``: ``json.dumps`` (indented, non-ASCII kept) with the characters JSON
   leaves raw but a terminal obeys (DEL, C1 controls, U+2028/U+2029, bidi overrides) escaped.
+- ``header_safe(value)``: whether a value can be sent in an HTTP header as it is.
 - ``remember_secret(value)``: a credential now in play; ``redact(text)`` replaces every one
   remembered (and its base64 in a Basic pair) with ``<redacted>``.
 """
@@ -100,6 +101,12 @@ def json_text(document: object) -> str:
     return escaped + "\n"
 
 
+def header_safe(value: str) -> bool:
+    """Whether ``value`` can go in an HTTP header as it is: visible ASCII and spaces only (a
+    line break would end the header, and a non-ASCII character cannot be encoded)."""
+    return value.isascii() and value.isprintable()
+
+
 def remember_secret(value: str) -> None:
     """Note a credential in play (a password, a token) so no output shows it."""
     if len(value) < MIN_SECRET_LENGTH:
@@ -110,6 +117,12 @@ def remember_secret(value: str) -> None:
         # that form: remember those spellings too.
         _secrets.add(json.dumps(value, ensure_ascii=False)[1:-1])
         _secrets.add(_UNSAFE_RE.sub(_escape, value))
+
+
+def forget_secrets() -> None:
+    """Forget every remembered secret (for tests: each run of pinner is one process)."""
+    with _secrets_lock:
+        _secrets.clear()
 
 
 def redact(text: str) -> str:

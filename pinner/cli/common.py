@@ -14,6 +14,7 @@ from pinner.config.settings import Overrides, Settings, load_settings
 from pinner.errors import ConfigError, PinnerError
 from pinner.manifests.files import read_capped
 from pinner.manifests.scan import FileScan, is_stdin, iter_scans, scan_stdin
+from pinner.reference import host_problem, shown_host
 from pinner.sizes import SIZE_FORMS, parse_size
 
 
@@ -40,7 +41,7 @@ def command_settings(
         keep_tag=keep_tag,
         platform=platform,
         mirrors=parse_mirrors(mirrors or ()),
-        insecure_registries=tuple(insecure_registries or ()),
+        insecure_registries=parse_insecure(insecure_registries or ()),
         gcloud_hosts=tuple(gcloud_hosts or ()),
         concurrency=concurrency,
         exclude=tuple(exclude or ()),
@@ -58,10 +59,28 @@ def parse_mirrors(flags: Sequence[str]) -> tuple[tuple[str, str], ...]:
     pairs = []
     for flag in flags:
         registry, equals, host = flag.partition("=")
-        if not equals or not registry or not host or "/" in host:
-            raise fail_usage(f"--mirror takes REGISTRY=HOST[:PORT], not {flag!r}.")
+        if not equals:
+            raise fail_usage(f"--mirror takes REGISTRY=HOST[:PORT], not {shown_host(flag)!r}.")
+        for what, value in (("registry", registry), ("mirror", host)):
+            problem = host_problem(value)
+            if problem is not None:
+                raise fail_usage(
+                    f"--mirror {shown_host(flag)!r}: the {what} {problem}. "
+                    "Write REGISTRY=HOST[:PORT], e.g. --mirror docker.io=mirror.gcr.io."
+                )
         pairs.append((registry, host))
     return tuple(pairs)
+
+
+def parse_insecure(flags: Sequence[str]) -> tuple[str, ...]:
+    for flag in flags:
+        problem = host_problem(flag)
+        if problem is not None:
+            raise fail_usage(
+                f"--insecure-registry {shown_host(flag)!r} {problem}. "
+                "Write HOST[:PORT], e.g. --insecure-registry localhost:5000."
+            )
+    return tuple(flags)
 
 
 def parse_max_file_size(flag: str) -> int:

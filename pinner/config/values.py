@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pinner.errors import ConfigError
 from pinner.manifests.finder import Rule
 from pinner.manifests.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
+from pinner.reference import host_problem, shown_host
 from pinner.sizes import SIZE_FORMS, parse_size
 
 KeyReader = Callable[[Node, str, str], object]
@@ -117,14 +118,37 @@ def read_mirrors(node: Node, key: str, display: str) -> tuple[tuple[str, str], .
     pairs = []
     for registry_node, host_node in node.value:
         registry = read_string(registry_node, "mirrors", display)
-        host = host_node.value if isinstance(host_node, ScalarNode) else ""
-        if not isinstance(host_node, ScalarNode) or not host or "/" in host:
+        problem = host_problem(registry)
+        if problem is not None:
+            raise ConfigError(
+                f"{line_of(registry_node, display)}: the registry {shown_host(registry)!r} in "
+                f"'mirrors' {problem}. {hint}"
+            )
+        host = str(host_node.value) if isinstance(host_node, ScalarNode) else ""
+        problem = host_problem(host) if isinstance(host_node, ScalarNode) else "is not a string"
+        if problem is not None:
+            shown = (
+                repr(shown_host(host)) if isinstance(host_node, ScalarNode) else describe(host_node)
+            )
             raise ConfigError(
                 f"{line_of(host_node, display)}: the mirror of {registry!r} must be a "
-                f"host[:port] such as 'mirror.gcr.io', not {describe(host_node)}. {hint}"
+                f"host[:port] such as 'mirror.gcr.io', not {shown}: it {problem}. {hint}"
             )
         pairs.append((registry, str(host)))
     return tuple(pairs)
+
+
+def read_host_list(node: Node, key: str, display: str) -> tuple[str, ...]:
+    """A list of registry ``host[:port]`` values (``insecure_registries``)."""
+    hosts = read_string_list(node, key, display)
+    for host, item in zip(hosts, node.value, strict=True):
+        problem = host_problem(host)
+        if problem is not None:
+            raise ConfigError(
+                f"{line_of(item, display)}: {shown_host(host)!r} in {key!r} {problem}. "
+                f"Write it as {EXAMPLES.get(key, key)}."
+            )
+    return hosts
 
 
 def read_rules(node: Node, key: str, display: str) -> tuple[Rule, ...]:

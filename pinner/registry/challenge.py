@@ -6,8 +6,9 @@ Public API:
 - ``parse_challenges(header) -> list[Challenge]``: RFC 7235, with quoted strings (scopes hold
   commas) and several challenges in one header.
 - ``pick_challenge(headers) -> Challenge | None``: Bearer first, then Basic.
-- ``Token(value, expires_at)`` and ``parse_token_response(body, now)``: ``token`` or
-  ``access_token``; ``expires_in`` defaults to, and is never below, 60 seconds.
+- ``Token(value, expires_at)`` and ``parse_token_response(body, now, source)``: ``token`` or
+  ``access_token``; ``expires_in`` defaults to, and is never below, 60 seconds. A token that
+  cannot go in a header (``header_safe``) is refused, naming ``source`` but never the token.
 - ``TokenCache(clock)``: tokens per key until shortly before they expire, plus one lock per
   key so concurrent lookups of one repository fetch one token.
 """
@@ -21,6 +22,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 from pinner.registry.errors import ImageLookupError
+from pinner.untrusted import header_safe, remember_secret
 
 DEFAULT_EXPIRES_IN = 60
 MIN_EXPIRES_IN = 60
@@ -96,7 +98,7 @@ class Token:
         return f"Token(value=<redacted>, expires_at={self.expires_at!r})"
 
 
-def parse_token_response(body: bytes, now: float) -> Token:
+def parse_token_response(body: bytes, now: float, source: str = "the token service") -> Token:
     try:
         data = json.loads(body)
     # RecursionError: json.loads raises it for deeply nested input ([[[[...), which is bad input.
@@ -104,14 +106,21 @@ def parse_token_response(body: bytes, now: float) -> Token:
         data = None
     if not isinstance(data, dict):
         raise ImageLookupError(
-            "the token service answered with something that is not JSON",
+            f"{source} answered with something that is not JSON",
             hint="Check the registry's auth configuration, or report it to its operators.",
         )
     value = data.get("token") or data.get("access_token")
     if not isinstance(value, str) or not value:
         raise ImageLookupError(
-            "the token service answered without a token",
+            f"{source} answered without a token",
             hint="Check the registry's auth configuration, or report it to its operators.",
+        )
+    remember_secret(value)
+    if not header_safe(value):
+        raise ImageLookupError(
+            f"{source} sent a token that holds a line break, a control or a non-ASCII "
+            "character, so it cannot be sent in an HTTP header",
+            hint="Report it to the registry's operators.",
         )
     expires_in = data.get("expires_in")
     if not isinstance(expires_in, (int, float)) or isinstance(expires_in, bool):

@@ -40,7 +40,7 @@ from typing import NamedTuple
 import httpx
 
 from pinner.errors import ConfigError
-from pinner.reference import DOCKER_HUB, Reference
+from pinner.reference import DOCKER_HUB, Reference, host_problem, shown_host
 from pinner.registry.errors import ImageLookupError, ImageNotFoundError
 from pinner.registry.keychains import Keychain, default_keychain, is_google_host
 from pinner.registry.mediatypes import (
@@ -83,8 +83,16 @@ class RegistrySettings:
 
     def __post_init__(self) -> None:
         for registry, mirror in self.mirrors.items():
-            if not mirror or "/" in mirror:
-                raise ConfigError(f"The mirror for {registry} must be host[:port], not {mirror!r}.")
+            problem = host_problem(mirror)
+            if problem is not None:
+                raise ConfigError(
+                    f"The mirror for {registry} ({shown_host(mirror)!r}) {problem}; "
+                    "it must be host[:port]."
+                )
+        for host in self.insecure_registries:
+            problem = host_problem(host)
+            if problem is not None:
+                raise ConfigError(f"The insecure registry {shown_host(host)!r} {problem}.")
         if self.concurrency < 1 or self.per_registry < 1 or self.retries < 0:
             raise ConfigError("Concurrency limits must be at least 1 and retries at least 0.")
 

@@ -2,7 +2,8 @@
 
 Public API:
 
-- Credentials (reprs redact secrets; ``source`` says where they came from, for messages):
+- Credentials (reprs redact secrets, and each secret is remembered so that no output shows it,
+  see :mod:`pinner.untrusted`; ``source`` says where they came from, for messages):
   ``BasicCredential(username, password)``, ``IdentityToken(username, token)`` (an OAuth2
   refresh token, used in the token POST) and ``RegistryToken(token)`` (sent to the registry as
   ``Bearer`` as is). ``Credential`` is their union; ``None`` means anonymous.
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
 from pinner.registry.errors import CredentialUnavailableError
+from pinner.untrusted import remember_secret
 
 SUBPROCESS_TIMEOUT = 20.0
 
@@ -33,6 +35,9 @@ class BasicCredential:
     username: str
     password: str
     source: str = ""
+
+    def __post_init__(self) -> None:
+        remember_secret(self.password)
 
     def __repr__(self) -> str:
         return f"BasicCredential(username={self.username!r}, password=<redacted>)"
@@ -44,6 +49,9 @@ class IdentityToken:
     token: str
     source: str = ""
 
+    def __post_init__(self) -> None:
+        remember_secret(self.token)
+
     def __repr__(self) -> str:
         return f"IdentityToken(username={self.username!r}, token=<redacted>)"
 
@@ -52,6 +60,9 @@ class IdentityToken:
 class RegistryToken:
     token: str
     source: str = ""
+
+    def __post_init__(self) -> None:
+        remember_secret(self.token)
 
     def __repr__(self) -> str:
         return "RegistryToken(token=<redacted>)"

@@ -57,6 +57,7 @@ from pinner.registry.transport import (
     split_host,
     url_host,
 )
+from pinner.untrusted import header_safe, remember_secret
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,7 @@ class RegistrySession:
             if credential is None:
                 return None
             self._check_secret_url(url, endpoint)
-            header = _credential_header(credential)
+            header = _credential_header(credential, endpoint.registry)
             return None if header == rejected else header
         key = (endpoint.host, challenge.realm, challenge.service, scope)
         with self._tokens.key_lock(key):
@@ -188,7 +189,7 @@ class RegistrySession:
         headers: dict[str, str] = {}
         if credential is not None:
             self._check_secret_url(realm, endpoint)
-            headers["Authorization"] = _credential_header(credential)
+            headers["Authorization"] = _credential_header(credential, endpoint.registry)
         reply = None
         if isinstance(credential, IdentityToken):
             form = {"grant_type": "refresh_token", "refresh_token": credential.token}
@@ -198,7 +199,8 @@ class RegistrySession:
             # Token servers without OAuth2 answer the POST with 404 (distribution oauth.md).
             reply = self._transport.send("GET", get_url, headers, TOKEN_LIMIT)
         if reply.status == 200:
-            return parse_token_response(reply.body, self._tokens.clock())
+            source = f"the token service {url_host(realm)}"
+            return parse_token_response(reply.body, self._tokens.clock(), source)
         code = registry_error(reply.body)[0]
         if reply.status in (401, 403):
             party = f"the token service {url_host(realm)}"
@@ -264,11 +266,20 @@ def _with_auth(headers: Mapping[str, str] | None, authorization: str | None) -> 
     return merged
 
 
-def _credential_header(credential: Credential) -> str:
+def _credential_header(credential: Credential, registry: str) -> str:
     if isinstance(credential, RegistryToken):
+        if not header_safe(credential.token):
+            source = credential.source or "the keychain"
+            raise ImageAuthError(
+                f"the registry token for {registry} in {source} holds a line break, a control "
+                "or a non-ASCII character, so it cannot be sent in an HTTP header",
+                hint=f"Log in to {registry} again, or fix that entry.",
+            )
         return f"Bearer {credential.token}"
     if isinstance(credential, BasicCredential):
         pair = f"{credential.username}:{credential.password}"
     else:
         pair = f"{credential.username}:{credential.token}"
-    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+    encoded = base64.b64encode(pair.encode()).decode("ascii")
+    remember_secret(encoded)
+    return f"Basic {encoded}"

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import httpx
 
 from pinner.registry.errors import ImageLookupError
+from pinner.untrusted import header_safe
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,15 @@ class Transport:
         form: Mapping[str, str] | None,
     ) -> Reply:
         headers = dict(headers)
+        for name, value in headers.items():
+            # The callers check credentials and tokens, naming where they came from; this is
+            # the backstop: a line break would be sent on, and h11 would print the value.
+            if not header_safe(value):
+                raise ImageLookupError(
+                    f"refusing to send a {name} header that holds a line break, a control or a "
+                    "non-ASCII character",
+                    hint="Check the credentials configured for this registry.",
+                )
         for _ in range(MAX_REDIRECTS + 1):
             check_url(url, self.insecure)
             request = self._client.build_request(method, url, headers=headers, data=form)

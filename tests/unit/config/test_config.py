@@ -143,7 +143,8 @@ ERRORS = {
     "a mirror with a path": (
         "mirrors:\n  docker.io: mirror.example.com/hub\n",
         ".pinner.yaml:2: the mirror of 'docker.io' must be a host[:port] such as "
-        "'mirror.gcr.io', not 'mirror.example.com/hub'. Write it as mirrors: "
+        "'mirror.gcr.io', not 'mirror.example.com/hub': it holds a path ('/'); write "
+        "host[:port] only. Write it as mirrors: "
         "{docker.io: 'mirror.gcr.io'}.",
     ),
     "a key set twice": (

@@ -244,17 +244,17 @@ SCENARIOS: dict[str, tuple[Callable[[Request], Action], tuple[str, ...], int]] =
     ),
     "token-endpoint-garbage": (
         bearer(lambda r: Reply(200, {"Content-Type": "text/html"}, HTML)),
-        ("the token service answered with something that is not JSON",),
+        ("answered with something that is not JSON",),
         2,
     ),
     "token-endpoint-deeply-nested-json": (
         bearer(lambda r: Reply(200, JSON, NESTED_JSON)),
-        ("the token service answered with something that is not JSON",),
+        ("answered with something that is not JSON",),
         2,
     ),
     "token-endpoint-without-a-token": (
         bearer(token_json({"expires_in": 300})),
-        ("the token service answered without a token",),
+        ("answered without a token",),
         2,
     ),
     "token-endpoint-401": (
