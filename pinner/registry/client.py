@@ -19,7 +19,9 @@ Public API:
   - ``manifest_exists(ref, digest) -> bool``: HEAD by digest; 404 is ``False``.
   - ``fetch_manifest(ref, digest_or_tag) -> Manifest(media_type, body, digest)``: GET, verified
     (header vs body, requested digest vs body).
-  - ``list_tags(ref) -> TagList(tags, manifests)``: all pages (``Link`` header, same host only);
+  - ``list_tags(ref) -> TagList(tags, manifests)``: all pages (``Link`` header, same host only;
+    a link back to a page already read, more than 1000 pages, 200,000 tags or 32 MiB in
+    all are refused);
     ``manifests`` is gcr.io's digest → ``TaggedManifest(media_type, tags)`` map when sent.
 
 Failures are :class:`pinner.registry.errors.ImageLookupError` (and subclasses) naming the image.
@@ -65,6 +67,9 @@ MANIFEST_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "identity"}
 HEAD_UNSUPPORTED = frozenset({400, 405, 501})
 MANIFEST_LIMIT = 4 * 1024 * 1024
 TAGS_LIMIT = 16 * 1024 * 1024
+# All pages together: a registry can link page after page forever (each within the page cap).
+TAGS_TOTAL_LIMIT = 32 * 1024 * 1024
+MAX_TAGS = 200_000
 MAX_TAG_PAGES = 1000
 HUB_API_HOST = "registry-1.docker.io"
 
@@ -215,13 +220,22 @@ class RegistryClient:
         path: str | None = f"/v2/{ref.repository}/tags/list?n={10000 if google else 1000}"
         tags: list[str] = []
         manifests: dict[str, TaggedManifest] = {}
+        seen: set[str] = set()
+        budget = TAGS_TOTAL_LIMIT
         with _about(f"{ref.registry}/{ref.repository}"):
             for _ in range(MAX_TAG_PAGES):
                 if path is None:
                     return TagList(tuple(tags), manifests)
+                if path in seen:
+                    raise ImageLookupError(
+                        "the tag list's next-page link points back at a page already read",
+                        hint=REPORT_HINT,
+                    )
+                seen.add(path)
                 reply = self._session.request(
                     "GET", endpoint, path, scope=_scope(ref), limit=TAGS_LIMIT
                 )
+                budget -= len(reply.body)
                 if reply.status != 200:
                     raise self._failure(ref, reply)
                 data = json_object(reply.body)
@@ -229,6 +243,12 @@ class RegistryClient:
                 if isinstance(listed, list):
                     tags.extend(tag for tag in listed if isinstance(tag, str))
                 manifests.update(_google_manifests(data.get("manifest")))
+                if budget < 0 or len(tags) > MAX_TAGS:
+                    raise ImageLookupError(
+                        f"the tag list is longer than pinner reads (more than {MAX_TAGS} tags "
+                        f"or {TAGS_TOTAL_LIMIT // (1024 * 1024)} MiB in all)",
+                        hint=REPORT_HINT,
+                    )
                 path = _next_page(reply, endpoint)
             raise ImageLookupError(
                 f"the tag list has more than {MAX_TAG_PAGES} pages", hint=REPORT_HINT
@@ -241,7 +261,9 @@ class RegistryClient:
             digest = header_digest(reply.headers)
             if media_type not in GENERIC_TYPES:
                 check_media_type(media_type)
-                if digest is not None:
+                # A HEAD's digest is taken on trust only as sha256, the digest pinner writes:
+                # for any other algorithm, GET the body and hash it (and check the header).
+                if digest is not None and digest.startswith("sha256:"):
                     if ":" in target and digest != target:
                         raise _mismatch("the registry answered with another digest")
                     return digest

@@ -8,7 +8,8 @@ Public API:
 - ``Transport(...).send(method, url, headers, limit, form=None) -> Reply``: follows up to 5
   redirects itself (``Authorization`` is dropped when the host changes, https→http is refused),
   retries 408/429/5xx and connection errors with exponential backoff and jitter, honouring
-  ``Retry-After`` up to 30 s (a longer one is not waited for), and reads at most ``limit`` bytes.
+  ``Retry-After`` up to 30 s (a longer one is not waited for), and reads at most ``limit`` bytes,
+  counted after decoding, as they are decoded (:mod:`pinner.registry.decoding`).
 - ``Reply(status, headers, body, url)``; ``registry_error(body) -> (code, message)``: the first
   ``errors[]`` entry (or OAuth2 ``error``) of a JSON error body; ``url_host(url)``.
 """
@@ -26,6 +27,7 @@ from typing import NamedTuple
 
 import httpx
 
+from pinner.registry.decoding import read_body
 from pinner.registry.errors import ImageLookupError
 from pinner.untrusted import header_safe
 
@@ -246,13 +248,9 @@ def _read_capped(response: httpx.Response, limit: int, url: httpx.URL) -> bytes:
     )
     if declared.isdigit() and int(declared) > limit:
         raise too_large
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+    encodings = response.headers.get_list("content-encoding", split_commas=True)
+    # iter_raw, not iter_bytes: httpx's decoders inflate a whole chunk at once (a gzip bomb).
+    return read_body(response.iter_raw(), encodings, limit, lambda: too_large)
 
 
 def _network_failure(

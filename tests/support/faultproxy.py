@@ -2,7 +2,9 @@
 
 pytest-httpserver answers every request well formed; the faults here are the ones it cannot play:
 a server that reads the request and never answers, closes without a byte, promises a body longer
-than it sends, streams an endless chunked body, or stops listening after a number of requests.
+than it sends, streams an endless chunked body, drips an answer a byte at a time, sends raw bytes
+as they are, or stops listening after a number of requests. tests/support/hostile_registry.py
+builds a whole misbehaving registry on it.
 
     with FaultServer(lambda request: Hang()) as server:
         ...  # server.host is "127.0.0.1:PORT"; server.requests lists what arrived
@@ -69,7 +71,23 @@ class Chunked:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-Action = Reply | Hang | Close | Truncated | Chunked
+@dataclass(frozen=True)
+class Drip:
+    """Send ``data`` (a whole raw answer, status line included) one byte every ``interval``
+    seconds: each read gets a byte in time, so no read timeout ever trips."""
+
+    data: bytes
+    interval: float
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Send ``data`` (a whole raw answer, status line included) as it is, then close."""
+
+    data: bytes
+
+
+Action = Reply | Hang | Close | Truncated | Chunked | Drip | Raw
 Respond = Callable[[Request], Action]
 
 
@@ -166,6 +184,13 @@ class FaultServer:
                     return
                 connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             connection.sendall(b"0\r\n\r\n")
+        elif isinstance(action, Drip):
+            for position in range(len(action.data)):
+                if self._stopped.wait(action.interval):
+                    return
+                connection.sendall(action.data[position : position + 1])
+        elif isinstance(action, Raw):
+            connection.sendall(action.data)
         # Close: nothing to send; the connection is closed by the caller.
 
     @staticmethod

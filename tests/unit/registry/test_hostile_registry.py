@@ -1,0 +1,260 @@
+"""pinner against a hostile registry (tests/support/hostile_registry.py), one mode at a time.
+
+Each test names the finding of issue 13 it holds: no secret printed (1, 2, 3), bounded memory
+(4) and time (5, 6), connections only where they may go (8), no untrusted text raw on a
+terminal or in a CI log (17), and no digest written that pinner did not verify (sha512 HEAD).
+Every failure must be exit 2, one clear message, and no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pinner.registry.client
+from pinner.cli import main
+from pinner.reference import parse_reference
+from pinner.registry.client import MANIFEST_LIMIT, RegistryClient, RegistrySettings
+from pinner.registry.errors import ImageLookupError
+from tests.support.hostile_registry import DIGEST, FORGED, TOKEN, HostileRegistry
+
+POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+    "  - name: c\n    image: {image}\n"
+)
+# What a terminal or a CI log must never receive from pinner.
+RAW_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    folder = tmp_path / "docker"
+    folder.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(folder))
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("all_proxy", raising=False)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = pinner.registry.client.RegistryClient
+
+    class Fast(real):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("sleep", lambda seconds: None)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(pinner.registry.client, "RegistryClient", Fast)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, captured.out, captured.err
+
+
+def assert_safe(text: str) -> None:
+    """Nothing that moves the cursor or starts a line of its own; no forged command line."""
+    assert not RAW_CONTROL_RE.search(text), repr(text)
+    assert not any(line.lstrip().startswith("::warning file=README") for line in text.split("\n"))
+
+
+def write_pod(image: str) -> Path:
+    path = Path("pod.yaml")
+    path.write_text(POD.format(image=image), encoding="utf-8")
+    return path
+
+
+# 1. A token holding a line break is never printed, in any command or format.
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "github"])
+def test_a_token_with_a_line_break_is_refused_and_never_printed(
+    capsys: pytest.CaptureFixture[str], output_format: str
+) -> None:
+    with HostileRegistry("token-newline") as registry:
+        path = write_pod(registry.image())
+        code, out, err = run(capsys, "pin", "--no-config", "--format", output_format, str(path))
+        requests = len(registry.requests)
+    assert code == 2
+    assert TOKEN not in out + err and "X-Injected" not in out + err
+    assert f"the token service {registry.host} sent a token that holds a line break" in (
+        out + err
+    ).replace("\\n", " ")
+    assert requests == 2  # the challenge and the token: the token was never sent, nor retried
+
+
+def test_a_registry_token_with_a_line_break_names_the_docker_config(
+    capsys: pytest.CaptureFixture[str], _isolated: Path
+) -> None:
+    config = _isolated / "config.json"
+    with HostileRegistry("token-newline") as registry:
+        secret = "registry-secret\r\nX-Injected: 1"
+        config.write_text(json.dumps({"auths": {registry.host: {"registrytoken": secret}}}))
+        code, out, err = run(capsys, "digest", registry.image())
+    assert code == 2
+    assert "registry-secret" not in out + err
+    assert (
+        f"the registry token for {registry.host} in the docker config {config} holds a line "
+        "break, a control or a non-ASCII character, so it cannot be sent in an HTTP header"
+    ) in err
+
+
+# 2. Mirrors and insecure registries are host[:port] only; a password in one is never shown.
+
+
+@pytest.mark.parametrize(
+    ("flag", "reason"),
+    [
+        ("--mirror=docker.io=alice:pa55word@127.0.0.1:5000", "holds a user name or password"),
+        ("--mirror=docker.io=mirror.example?x=1#", "holds a query ('?')"),
+        ("--mirror=docker.io=mirror.example#frag", "holds a fragment ('#')"),
+        ("--mirror=docker.io=mirror.example ", "holds white space"),
+        ("--mirror=docker.io=https://mirror.example", "holds a scheme"),
+        ("--mirror=docker.io=mirror.example/hub", "holds a path ('/')"),
+        ("--mirror=docker.io=mirror.example:99999", "has a port outside 1-65535"),
+        ("--insecure-registry=alice:pa55word@registry.example", "holds a user name or password"),
+        ("--insecure-registry=registry.example?x=1", "holds a query ('?')"),
+        ("--insecure-registry=registry.example ", "holds white space"),
+    ],
+)
+def test_mirror_and_insecure_registry_values_are_validated(
+    capsys: pytest.CaptureFixture[str], flag: str, reason: str
+) -> None:
+    code, out, err = run(capsys, "digest", "--no-config", flag, "nginx:1")
+    assert code == 2
+    assert reason in err
+    assert "pa55word" not in out + err and "alice" not in out + err
+
+
+def test_a_mirror_with_a_password_in_the_config_file_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    Path(".pinner.yaml").write_text("mirrors:\n  docker.io: 'alice:pa55word@mirror.example'\n")
+    code, out, err = run(capsys, "digest", "nginx:1")
+    assert code == 2
+    assert ".pinner.yaml:2: the mirror of 'docker.io' must be a host[:port]" in err
+    assert "holds a user name or password" in err
+    assert "pa55word" not in out + err
+
+
+# 3. A non-ASCII token: a clear error, exit 2, no traceback.
+
+
+def test_a_non_ascii_token_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with HostileRegistry("token-non-ascii") as registry:
+        code, out, err = run(capsys, "digest", registry.image())
+    assert code == 2
+    assert TOKEN not in out + err
+    assert (
+        f"the token service {registry.host} sent a token that holds a line break, a control " in err
+    )
+
+
+def test_a_non_ascii_registry_token_in_the_docker_config_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], _isolated: Path
+) -> None:
+    with HostileRegistry("token-newline") as registry:
+        (_isolated / "config.json").write_text(
+            json.dumps({"auths": {registry.host: {"registrytoken": "tökén-secret"}}})
+        )
+        code, out, err = run(capsys, "digest", registry.image())
+    assert code == 2
+    assert "tökén" not in out + err
+    assert "so it cannot be sent in an HTTP header" in err
+
+
+# 4. A gzip bomb is refused once its decoded bytes pass the cap, before memory grows.
+
+
+def test_a_gzip_bomb_is_refused_at_the_cap() -> None:
+    with (
+        HostileRegistry("bomb") as registry,
+        RegistryClient(RegistrySettings(retries=0), sleep=lambda s: None) as client,
+        pytest.raises(ImageLookupError) as caught,
+    ):
+        client.resolve(parse_reference(registry.image()))
+    assert f"sent a response larger than {MANIFEST_LIMIT} bytes" in str(caught.value)
+
+
+def test_a_gzip_bomb_through_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with HostileRegistry("bomb") as registry:
+        code, _, err = run(capsys, "digest", registry.image())
+    assert code == 2
+    assert f"{registry.host} sent a response larger than {MANIFEST_LIMIT} bytes" in err
+
+
+# 6. A tag list that links back to itself, or on and on, ends with an error.
+
+
+def test_a_tag_list_that_links_to_itself_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with HostileRegistry("link-loop") as registry:
+        code, _, err = run(capsys, "tags", f"{registry.host}/hostile/app@{DIGEST}")
+        pages = sum("/tags/list" in request.path for request in registry.requests)
+    assert code == 2
+    assert "the tag list's next-page link points back at a page already read" in err
+    assert pages == 1
+
+
+def test_an_endless_tag_list_stops_at_the_total_cap(capsys: pytest.CaptureFixture[str]) -> None:
+    with HostileRegistry("link-endless", page_tags=50_000) as registry:
+        started = time.monotonic()
+        code, _, err = run(capsys, "tags", f"{registry.host}/hostile/app@{DIGEST}")
+        pages = sum("/tags/list" in request.path for request in registry.requests)
+    assert code == 2
+    assert "the tag list is longer than pinner reads (more than 200000 tags or 32 MiB" in err
+    assert pages == 5 and time.monotonic() - started < 60
+
+
+# 17. Registry error codes and messages reach no terminal or CI log raw.
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "github"])
+def test_registry_errors_with_escapes_are_shown_safely(
+    capsys: pytest.CaptureFixture[str], output_format: str
+) -> None:
+    with HostileRegistry("error-escapes") as registry:
+        path = write_pod(registry.image())
+        code, out, err = run(capsys, "pin", "--no-config", "--format", output_format, str(path))
+    assert code == 2
+    assert_safe(out)
+    assert_safe(err)
+    shown = out + err
+    assert "\\x1b[2J" in shown or "\\u001b[2J" in shown  # the code is shown, escaped
+    if output_format == "json":
+        assert "\\x1b[2J" in json.loads(out)["errors"][0]
+    if output_format == "github":
+        assert any(line.startswith("::error::") for line in out.splitlines())
+        assert f"\\n{FORGED}" in out  # inside the annotation's message, not a line of its own
+
+
+def test_digest_command_shows_registry_errors_safely(capsys: pytest.CaptureFixture[str]) -> None:
+    with HostileRegistry("error-escapes") as registry:
+        code, out, err = run(capsys, "digest", registry.image())
+    assert code == 2
+    assert_safe(out + err)
+    assert err.count("\n") == 1  # one message, one line
+
+
+# The digest pinner writes is one it verified: a HEAD's sha512 is checked by a GET.
+
+
+def test_a_sha512_digest_from_a_head_is_not_written_unverified(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with HostileRegistry("sha512-head") as registry:
+        code, out, _ = run(capsys, "digest", registry.image())
+        methods = [request.method for request in registry.requests]
+    assert code == 0
+    assert out == f"{DIGEST}\n"
+    assert methods == ["HEAD", "GET"]
