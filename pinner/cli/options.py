@@ -119,8 +119,9 @@ Timeout = Annotated[
         "--timeout",
         metavar="SECONDS",
         min=0.1,
-        help="Give up on a registry that takes longer than this to connect or to send data "
-        "(default: 10 to connect, 30 to read); a failed request is retried 3 times.",
+        help="Give up on an image whose lookup takes longer than this in all: every request, "
+        "retry and wait for it (default: 120). A failed request is retried up to 3 times "
+        "within it; no connect waits more than 10 s, no read more than 30 s.",
         show_default=False,
     ),
 ]

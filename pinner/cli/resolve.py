@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from math import inf
 from typing import TYPE_CHECKING
 
 from pinner.config.settings import Settings
@@ -26,7 +27,7 @@ class RegistryOptions:
     mirrors: tuple[tuple[str, str], ...] = ()
     gcloud_hosts: frozenset[str] = frozenset()
     concurrency: int = 16
-    timeout: float | None = None  # seconds to connect and per read; None: the client's defaults
+    timeout: float | None = None  # seconds for one lookup (--timeout); None: the client's default
 
     @classmethod
     def from_settings(cls, settings: Settings, *, timeout: float | None = None) -> RegistryOptions:
@@ -73,6 +74,9 @@ def client_settings(options: RegistryOptions, *, platform: bool = True) -> Regis
         gcloud_hosts=options.gcloud_hosts,
         platform=options.platform if platform else None,
         concurrency=options.concurrency,
-        connect_timeout=options.timeout or RegistrySettings.connect_timeout,
-        read_timeout=options.timeout or RegistrySettings.read_timeout,
+        # --timeout is the wall time of one lookup, retries included; no single connect or
+        # read waits longer than it either.
+        connect_timeout=min(options.timeout or inf, RegistrySettings.connect_timeout),
+        read_timeout=min(options.timeout or inf, RegistrySettings.read_timeout),
+        lookup_timeout=options.timeout or RegistrySettings.lookup_timeout,
     )

@@ -43,6 +43,7 @@ import httpx
 
 from pinner.errors import ConfigError
 from pinner.reference import DOCKER_HUB, Reference, host_problem, shown_host
+from pinner.registry import deadline
 from pinner.registry.errors import ImageLookupError, ImageNotFoundError
 from pinner.registry.keychains import Keychain, default_keychain, is_google_host
 from pinner.registry.mediatypes import (
@@ -85,6 +86,10 @@ class RegistrySettings:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     retries: int = 3
+    # Wall time for one lookup (every request, retry and wait for one image; one page of a tag
+    # list) and for all of a client's lookups: see pinner.registry.deadline.
+    lookup_timeout: float = 120.0
+    run_timeout: float = 1800.0
 
     def __post_init__(self) -> None:
         for registry, mirror in self.mirrors.items():
@@ -138,6 +143,7 @@ class RegistryClient:
             sleep=sleep,
             transport=transport,
         )
+        self._run_ends = time.monotonic() + self.settings.run_timeout
         self._session = RegistrySession(
             keychain or default_keychain(self.settings.gcloud_hosts),
             self._transport,
@@ -165,10 +171,20 @@ class RegistryClient:
             return Endpoint(mirror, mirror)
         return Endpoint(registry, HUB_API_HOST if registry == DOCKER_HUB else registry)
 
+    @contextmanager
+    def _lookup(self) -> Iterator[None]:
+        """One lookup's deadline (an earlier one already set stays, e.g. the run's)."""
+        left = max(self._run_ends - time.monotonic(), 0.0)
+        with (
+            deadline.within(left, "the run"),
+            deadline.within(self.settings.lookup_timeout, "--timeout"),
+        ):
+            yield
+
     def resolve(self, ref: Reference, platform: str | None = None) -> str:
         wanted = platform or self.settings.platform
         target = ref.digest or ref.tag_or_default
-        with _about(ref.canonical):
+        with _about(ref.canonical), self._lookup():
             if wanted is None:
                 return self._head_digest(ref, target)
             chosen = parse_platform(wanted)
@@ -178,7 +194,7 @@ class RegistryClient:
             return select_manifest(json_object(manifest.body), chosen)
 
     def manifest_exists(self, ref: Reference, digest: str) -> bool:
-        with _about(f"{ref.registry}/{ref.repository}@{digest}"):
+        with _about(f"{ref.registry}/{ref.repository}@{digest}"), self._lookup():
             reply = self._manifest_request("HEAD", ref, digest)
             if reply.status == 404:
                 return False
@@ -197,7 +213,7 @@ class RegistryClient:
 
     def fetch_manifest(self, ref: Reference, digest_or_tag: str) -> Manifest:
         separator = "@" if ":" in digest_or_tag else ":"
-        with _about(f"{ref.registry}/{ref.repository}{separator}{digest_or_tag}"):
+        with _about(f"{ref.registry}/{ref.repository}{separator}{digest_or_tag}"), self._lookup():
             reply = self._manifest_request("GET", ref, digest_or_tag)
             if reply.status != 200:
                 raise self._failure(ref, reply)
@@ -232,9 +248,10 @@ class RegistryClient:
                         hint=REPORT_HINT,
                     )
                 seen.add(path)
-                reply = self._session.request(
-                    "GET", endpoint, path, scope=_scope(ref), limit=TAGS_LIMIT
-                )
+                with self._lookup():  # each page is a lookup of its own
+                    reply = self._session.request(
+                        "GET", endpoint, path, scope=_scope(ref), limit=TAGS_LIMIT
+                    )
                 budget -= len(reply.body)
                 if reply.status != 200:
                     raise self._failure(ref, reply)

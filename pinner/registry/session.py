@@ -15,14 +15,14 @@ Public API (used by :mod:`pinner.registry.client`):
     credentials were missing (e.g. "gcloud has no active account").
 
 Credentials go only to the registry host and its token realm (a realm must be https unless the
-registry may use http, and not a private address unless the registry is on loopback), never
-over plain http to a non-loopback host, and never into messages or logs.
+registry may use http; where a realm may lead is decided at connect time, on the resolved
+address, by :mod:`pinner.registry.hosts`), never over plain http to a non-loopback host, and
+never into messages or logs.
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -45,16 +45,15 @@ from pinner.registry.credentials import (
     RegistryToken,
 )
 from pinner.registry.errors import CredentialUnavailableError, ImageAuthError, ImageLookupError
+from pinner.registry.hosts import is_loopback
 from pinner.registry.keychains import is_google_host, login_hint
 from pinner.registry.transport import (
     HTTPS_HINT,
     Reply,
     Transport,
     base_url,
-    is_loopback,
     plain_http_allowed,
     registry_error,
-    split_host,
     url_host,
 )
 from pinner.untrusted import header_safe, remember_secret
@@ -103,7 +102,8 @@ class RegistrySession:
         with self._lock:
             known = self._challenges.get(endpoint.host)
         sent = self._answer(known, endpoint, url, scope, rejected=None) if known else None
-        reply = self._transport.send(method, url, _with_auth(headers, sent), limit)
+        host = endpoint.host
+        reply = self._transport.send(method, url, _with_auth(headers, sent), limit, registry=host)
         if reply.status != 401:
             return reply
         challenge = pick_challenge(reply.headers.get_list("www-authenticate"))
@@ -114,7 +114,9 @@ class RegistrySession:
         answer = self._answer(challenge, endpoint, url, scope, rejected=sent)
         if answer is None:
             return reply
-        return self._transport.send(method, url, _with_auth(headers, answer), limit)
+        return self._transport.send(
+            method, url, _with_auth(headers, answer), limit, registry=endpoint.host
+        )
 
     def auth_failure(
         self, endpoint: Endpoint, status: int, code: str | None, *, party: str = ""
@@ -194,10 +196,14 @@ class RegistrySession:
         if isinstance(credential, IdentityToken):
             form = {"grant_type": "refresh_token", "refresh_token": credential.token}
             form |= {"client_id": CLIENT_ID, **params}
-            reply = self._transport.send("POST", realm, {}, TOKEN_LIMIT, form=form)
+            reply = self._transport.send(
+                "POST", realm, {}, TOKEN_LIMIT, form=form, registry=endpoint.host
+            )
         if reply is None or reply.status == 404:
             # Token servers without OAuth2 answer the POST with 404 (distribution oauth.md).
-            reply = self._transport.send("GET", get_url, headers, TOKEN_LIMIT)
+            reply = self._transport.send(
+                "GET", get_url, headers, TOKEN_LIMIT, registry=endpoint.host
+            )
         if reply.status == 200:
             source = f"the token service {url_host(realm)}"
             return parse_token_response(reply.body, self._tokens.clock(), source)
@@ -227,17 +233,8 @@ class RegistrySession:
                 f"refusing the plain-http token realm {url_host(url)} of {endpoint.host}",
                 hint=HTTPS_HINT,
             )
-        # A public registry must not point us (with credentials) at internal addresses; a
-        # registry that is itself internal, or trusted as insecure, may.
-        if _is_internal(url.host) and not (
-            _is_internal(split_host(endpoint.host)[0])
-            or plain_http_allowed(endpoint.host, self._insecure)
-        ):
-            raise ImageLookupError(
-                f"refusing the token realm {url_host(url)} of {endpoint.host}: "
-                "it is a private address",
-                hint="Report it to the registry's operators.",
-            )
+        # Where the realm may lead (not to internal addresses from a public registry) is decided
+        # when connecting, on the resolved address: pinner.registry.hosts, .connect.
         return url
 
     def _check_secret_url(self, url: httpx.URL, endpoint: Endpoint) -> None:
@@ -247,16 +244,6 @@ class RegistrySession:
                 f"to {url_host(url)}",
                 hint=HTTPS_HINT,
             )
-
-
-def _is_internal(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local
 
 
 def _with_auth(headers: Mapping[str, str] | None, authorization: str | None) -> dict[str, str]:

@@ -17,18 +17,21 @@ Public API:
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import httpx
 
+from pinner.registry import deadline
+from pinner.registry.connect import guarded_transport
 from pinner.registry.decoding import read_body
 from pinner.registry.errors import ImageLookupError
+from pinner.registry.hosts import is_loopback, reachable_from, split_host
 from pinner.untrusted import header_safe
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 BACKOFF_BASE = 0.5
+# A deadline this close counts as reached (the read that timed out ended just before it).
+DEADLINE_SLACK = 0.05
 HTTPS_HINT = "Use https for this registry (plain http is only for loopback and insecure ones)."
 
 
@@ -47,25 +52,6 @@ class Reply(NamedTuple):
     headers: httpx.Headers
     body: bytes
     url: httpx.URL
-
-
-def split_host(host: str) -> tuple[str, str]:
-    """``host[:port]`` → (hostname without brackets, port or "")."""
-    if host.startswith("["):
-        name, _, rest = host[1:].partition("]")
-        return name, rest.removeprefix(":")
-    name, _, port = host.partition(":") if host.count(":") == 1 else (host, "", "")
-    return name, port
-
-
-def is_loopback(host: str) -> bool:
-    name = split_host(host)[0].lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def plain_http_allowed(host: str, insecure: frozenset[str]) -> bool:
@@ -131,15 +117,42 @@ class Transport:
         self.insecure = insecure
         self._retries = retries
         self._sleep = sleep
-        self._client = httpx.Client(
-            timeout=timeout,
-            transport=transport,
-            limits=httpx.Limits(max_connections=max_connections),
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._timeout = timeout
+        self._limits = httpx.Limits(max_connections=max_connections)
+        self._test_transport = transport
+        self._lock = threading.Lock()
+        # One client per set of address classes allowed (None: the registry itself), so a
+        # connection opened for one rule is never reused under another.
+        self._clients: dict[frozenset[str] | None, httpx.Client] = {}
+        self._reachable: dict[str, frozenset[str]] = {}
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            clients = list(self._clients.values())
+        for client in clients:
+            client.close()
+
+    def _client(self, url: httpx.URL, registry: str) -> httpx.Client:
+        allowed: frozenset[str] | None = None
+        if registry and url_host(url) != registry and self._test_transport is None:
+            with self._lock:
+                known = self._reachable.get(registry)
+            if known is None:
+                known = reachable_from(registry)
+                with self._lock:
+                    self._reachable[registry] = known
+            allowed = known
+        with self._lock:
+            client = self._clients.get(allowed)
+            if client is None:
+                transport = self._test_transport or guarded_transport(self._limits, allowed)
+                client = httpx.Client(
+                    timeout=self._timeout,
+                    transport=transport,
+                    headers={"User-Agent": USER_AGENT},
+                )
+                self._clients[allowed] = client
+            return client
 
     def send(
         self,
@@ -149,21 +162,26 @@ class Transport:
         limit: int,
         *,
         form: Mapping[str, str] | None = None,
+        registry: str = "",
     ) -> Reply:
+        """``registry``: the host the user named that this request is made for; connections to
+        any other host (a realm, a redirect) follow :func:`pinner.registry.hosts.reachable_from`.
+        """
         attempt = 0
         while True:
             try:
-                reply = self._follow(method, url, headers, limit, form)
+                reply = self._follow(method, url, headers, limit, form, registry)
             except httpx.TransportError as err:
                 text = str(err) or type(err).__name__
                 untrusted = "CERTIFICATE_VERIFY_FAILED" in text
+                delay = self._backoff(attempt)
                 if (
                     attempt >= self._retries
                     or untrusted
                     or isinstance(err, httpx.UnsupportedProtocol)
+                    or _past_deadline(delay)
                 ):
-                    raise _network_failure(url, err, untrusted, self._client.timeout) from None
-                delay = self._backoff(attempt)
+                    raise _network_failure(url, err, untrusted, self._timeout) from None
                 log.debug("%s from %s; retrying in %.1fs", type(err).__name__, url.host, delay)
             else:
                 if reply.status not in RETRY_STATUSES or attempt >= self._retries:
@@ -172,6 +190,8 @@ class Transport:
                 if wait is not None and wait > MAX_RETRY_AFTER:
                     return reply
                 delay = self._backoff(attempt) if wait is None else wait
+                if _past_deadline(delay):
+                    return reply
                 log.debug("HTTP %d from %s; retrying in %.1fs", reply.status, url.host, delay)
             self._sleep(delay)
             attempt += 1
@@ -186,6 +206,7 @@ class Transport:
         headers: Mapping[str, str],
         limit: int,
         form: Mapping[str, str] | None,
+        registry: str,
     ) -> Reply:
         headers = dict(headers)
         for name, value in headers.items():
@@ -199,9 +220,10 @@ class Transport:
                 )
         for _ in range(MAX_REDIRECTS + 1):
             check_url(url, self.insecure)
-            request = self._client.build_request(method, url, headers=headers, data=form)
+            client = self._client(url, registry)
+            request = client.build_request(method, url, headers=headers, data=form)
             log.debug("%s %s", method, url)
-            response = self._client.send(request, stream=True)
+            response = client.send(request, stream=True)
             try:
                 location = response.headers.get("location")
                 if response.status_code not in REDIRECT_STATUSES or not location:
@@ -236,6 +258,12 @@ class Transport:
         )
 
 
+def _past_deadline(delay: float) -> bool:
+    """Whether waiting ``delay`` and trying again would end past the lookup's deadline."""
+    left = deadline.remaining()
+    return left is not None and left <= delay
+
+
 def _origin(url: httpx.URL) -> tuple[str, int]:
     return url.host.lower(), url.port or (443 if url.scheme == "https" else 80)
 
@@ -248,6 +276,9 @@ def _read_capped(response: httpx.Response, limit: int, url: httpx.URL) -> bytes:
     )
     if declared.isdigit() and int(declared) > limit:
         raise too_large
+    if response.is_stream_consumed:
+        # Made in memory, already read and decoded by httpx (httpx.MockTransport, in tests).
+        return read_body([response.content], [], limit, lambda: too_large)
     encodings = response.headers.get_list("content-encoding", split_commas=True)
     # iter_raw, not iter_bytes: httpx's decoders inflate a whole chunk at once (a gzip bomb).
     return read_body(response.iter_raw(), encodings, limit, lambda: too_large)
@@ -264,6 +295,9 @@ def _network_failure(
         hint = "Check the network connection, the proxy settings and the registry host name."
     if isinstance(err, httpx.TimeoutException):
         seconds = timeout.connect if isinstance(err, httpx.ConnectTimeout) else timeout.read
+        limit, left = deadline.current(), deadline.remaining()
+        if limit is not None and left is not None and left <= DEADLINE_SLACK:
+            seconds = limit.seconds  # the lookup's time ran out, not one read's
         waited = f" within {seconds:g}s" if seconds is not None else ""
         cause = f"{host} did not answer{waited} ({text})"
         hint = "Check the registry host name, or allow more time with --timeout SECONDS."

@@ -8,8 +8,10 @@ Every failure must be exit 2, one clear message, and no traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from pinner.cli import main
 from pinner.reference import parse_reference
 from pinner.registry.client import MANIFEST_LIMIT, RegistryClient, RegistrySettings
 from pinner.registry.errors import ImageLookupError
+from pinner.registry.hosts import BlockedDestinationError, check_destination, reachable_from
 from tests.support.hostile_registry import DIGEST, FORGED, TOKEN, HostileRegistry
 
 POD = (
@@ -258,3 +261,81 @@ def test_a_sha512_digest_from_a_head_is_not_written_unverified(
     assert code == 0
     assert out == f"{DIGEST}\n"
     assert methods == ["HEAD", "GET"]
+
+
+# 5. A registry that drips its answer a byte at a time reaches the lookup's deadline.
+
+
+def test_a_dripping_registry_meets_the_deadline(capsys: pytest.CaptureFixture[str]) -> None:
+    with HostileRegistry("drip", interval=0.2) as registry:
+        started = time.monotonic()
+        code, _, err = run(capsys, "digest", "--timeout", "1.5", registry.image())
+        elapsed = time.monotonic() - started
+    assert code == 2
+    assert f"{registry.host} did not answer within 1.5s" in err
+    assert elapsed < 1.5 + 3  # without the deadline: ~30 s, a byte every 0.2 s
+
+
+# 8. Where a realm or redirect leads is decided on the resolved address, when connecting.
+
+INTERNAL_NAMES = {"metadata.internal": "169.254.169.254", "localhost.": "127.0.0.1"}
+
+
+@pytest.fixture
+def outside(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Connections attempted beyond loopback, refused here (the network is loopback only), and
+    internal names resolved without DNS."""
+    attempted: list[tuple[str, int]] = []
+    real_connect, real_lookup = socket.create_connection, socket.getaddrinfo
+
+    def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        if not ipaddress.ip_address(address[0]).is_loopback:
+            attempted.append(address)
+            raise ConnectionRefusedError("the tests reach loopback only")
+        return real_connect(address, *args, **kwargs)
+
+    def lookup(host: str, *args: Any, **kwargs: Any) -> Any:
+        return real_lookup(INTERNAL_NAMES.get(host, host), *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    return attempted
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "2852039166",
+        "0xa9.0xfe.0xa9.0xfe",
+        "169.254.43518",
+        "metadata.internal",
+    ],
+)
+@pytest.mark.parametrize("mode", ["realm", "redirect"])
+def test_realms_and_redirects_never_lead_to_the_metadata_address(
+    capsys: pytest.CaptureFixture[str], outside: list[tuple[str, int]], host: str, mode: str
+) -> None:
+    with HostileRegistry(mode, target=f"https://{host}/token") as registry:
+        code, _, err = run(capsys, "digest", registry.image())
+    assert code == 2
+    assert f"refusing to connect to {host} (169.254.169.254), a link-local address" in err
+    assert outside == []
+
+
+@pytest.mark.parametrize("host", ["127.1", "localhost.", "10.0.0.1", "2130706433"])
+def test_a_public_registry_may_not_lead_to_internal_addresses(
+    outside: list[tuple[str, int]], host: str
+) -> None:
+    allowed = reachable_from("93.184.216.34:443")  # a public address: resolved, never reached
+    with pytest.raises(BlockedDestinationError, match=f"refusing to connect to {host}"):
+        check_destination(host, 443, allowed)
+    assert check_destination("93.184.216.35", 443, allowed) == ["93.184.216.35"]
+
+
+def test_a_loopback_registry_may_lead_to_loopback_but_not_to_link_local() -> None:
+    allowed = reachable_from("127.0.0.1:5000")
+    assert check_destination("127.1", 443, allowed) == ["127.0.0.1"]
+    with pytest.raises(BlockedDestinationError, match="a link-local address"):
+        check_destination("169.254.169.254", 443, allowed)
+    with pytest.raises(BlockedDestinationError, match="an unroutable address"):
+        check_destination("0.0.0.0", 443, allowed)

@@ -891,17 +891,6 @@ def test_plain_http_realm_is_refused_for_a_remote_registry(sleeps: Sleeps) -> No
     assert all(url.startswith("https://registry.example/") for url in seen)
 
 
-def test_private_realm_is_refused_for_a_public_registry(sleeps: Sleeps) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        assert request.url.host == "registry.example"
-        return httpx.Response(
-            401, headers={"WWW-Authenticate": 'Bearer realm="https://169.254.169.254/token"'}
-        )
-
-    with pytest.raises(ImageLookupError, match="private address"):
-        mock_client(handler, sleeps).resolve(parse_reference("registry.example/test/app:v1"))
-
-
 def test_credentials_never_go_over_plain_http_to_remote_hosts(sleeps: Sleeps) -> None:
     seen: list[httpx.Request] = []
 
