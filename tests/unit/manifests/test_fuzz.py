@@ -11,7 +11,7 @@
   child process within bounded time and memory, or are refused with a clear error.
 
 ``PINNER_FUZZ_EXAMPLES`` (default 300) and ``PINNER_REFERENCE_EXAMPLES`` (default 1000 per property)
-scale the runs; the README quotes a long run.
+scale the runs; docs/reliability.md quotes a long run.
 """
 
 from __future__ import annotations
@@ -177,8 +177,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fuzz")
     lines = set()
     for scan in scan_paths([str(seed) for seed in SEEDS]):
-        for reference in scan.references.values():
-            if reference.digest is None:
+        for _, reference, _ in scan.images:
+            if reference is not None and reference.digest is None:
                 lines.add(
                     f"{reference.name}:{reference.tag_or_default}@{fake_digest(str(reference))}"
                 )
