@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -339,3 +342,39 @@ def test_a_loopback_registry_may_lead_to_loopback_but_not_to_link_local() -> Non
         check_destination("169.254.169.254", 443, allowed)
     with pytest.raises(BlockedDestinationError, match="an unroutable address"):
         check_destination("0.0.0.0", 443, allowed)
+
+
+# 4, measured: the peak memory of `pinner digest` against the bomb.
+
+RSS_LIMIT_KIB = 100 * 1024
+# A fresh process runs pinner and reports its children's peak RSS: in this test process, the
+# figure would be the largest of every child any earlier test started.
+MEASURE = """
+import resource, subprocess, sys
+done = subprocess.run([sys.executable, "-m", "pinner", "digest", sys.argv[1]],
+                      capture_output=True, text=True, timeout=120)
+print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(done.stderr, file=sys.stderr)
+"""
+
+
+def peak_rss_kib(image: str) -> tuple[int, int, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, image],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=True,
+    )
+    code, kib = done.stdout.split()
+    return int(code), int(kib), done.stderr
+
+
+def test_pinner_digest_stays_under_100_mb_against_the_bomb() -> None:
+    with HostileRegistry("bomb") as registry:
+        code, kib, err = peak_rss_kib(registry.image())
+    print(f"peak RSS of pinner digest against the 2 GiB gzip bomb: {kib / 1024:.1f} MiB")
+    assert code == 2, err
+    assert "sent a response larger than" in err
+    assert kib < RSS_LIMIT_KIB
