@@ -54,7 +54,7 @@ def tags(
         concurrency=concurrency,
     )
     from pinner.registry.client import RegistryClient
-    from pinner.verify import tags_for_digest
+    from pinner.tags import tags_for_digest
 
     options = RegistryOptions.from_settings(settings, timeout=timeout)
     registry_settings = client_settings(options, platform=False)
