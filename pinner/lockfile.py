@@ -12,9 +12,7 @@ from pathlib import Path
 
 from pinner.errors import DigestFileError, InvalidReferenceError
 from pinner.manifests.files import describe_os_error
-from pinner.reference import Reference, check_digest, parse_reference
-
-MatchKey = tuple[str, str, str]
+from pinner.reference import MatchKey, Reference, check_digest, parse_reference
 
 
 def load_digest_files(paths: Iterable[Path]) -> dict[MatchKey, str]:

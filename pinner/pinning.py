@@ -15,9 +15,7 @@ from pinner.manifests.finder import ImageSite
 from pinner.manifests.rewrite import Edit, apply_edits
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt, is_pinned
-from pinner.reference import Reference
-
-MatchKey = tuple[str, str, str]
+from pinner.reference import MatchKey, Reference
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt
-from pinner.reference import Reference
+from pinner.reference import MatchKey, Reference
 from pinner.registry.errors import ImageNotFoundError
 from pinner.registry.mediatypes import INDEX_TYPES, json_object
 from pinner.registry.platforms import normalize, parse_platform, select_manifest
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 DigestKey = tuple[str, str, str]  # registry, repository, digest
-TagKey = tuple[str, str, str]  # registry, repository, tag
+# ("digest", DigestKey) or ("tag", MatchKey): one question verify asks a registry.
+LookupKey = tuple[str, tuple[str, str, str]]
 
 OK = "ok"
 MISSING = "missing"
@@ -132,7 +133,7 @@ def verify_pins(
                 pinned.append((site, reference))
 
     digests: dict[DigestKey, Reference] = {}
-    tags: dict[TagKey, tuple[Reference, set[str]]] = {}
+    tags: dict[MatchKey, tuple[Reference, set[str]]] = {}
     for _, reference in pinned:
         digests.setdefault(_digest_key(reference), reference)
         if reference.tag is not None:
@@ -140,7 +141,7 @@ def verify_pins(
             entry = tags.setdefault(reference.match_key, (bare, set()))
             entry[1].add(_digest(reference))
 
-    jobs: list[tuple[tuple[str, tuple[str, str, str]], str, Callable[[], object]]] = []
+    jobs: list[tuple[LookupKey, str, Callable[[], object]]] = []
     for key, reference in digests.items():
         digest = _digest(reference)
         jobs.append((("digest", key), reference.registry, _exists_job(client, reference, digest)))
@@ -149,7 +150,7 @@ def verify_pins(
         jobs.append((("tag", key), reference.registry, job))
     answers, failures = run_bounded(jobs, client.settings, progress)
 
-    failed_sites: dict[tuple[str, tuple[str, str, str]], list[ImageSite]] = {}
+    failed_sites: dict[LookupKey, list[ImageSite]] = {}
     for site, reference in pinned:
         lookups = [("digest", _digest_key(reference))]
         if reference.tag is not None:

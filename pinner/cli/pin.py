@@ -51,7 +51,6 @@ from pinner.manifests.rewrite import PendingWrite, write_all_atomic
 from pinner.manifests.scan import FileScan, is_stdin
 from pinner.pinning import (
     FilePlan,
-    MatchKey,
     PinOptions,
     Tally,
     plan_file,
@@ -59,7 +58,7 @@ from pinner.pinning import (
     wanted_references,
 )
 from pinner.policy import is_exempt
-from pinner.reference import Reference
+from pinner.reference import MatchKey, Reference
 from pinner.report import locations, pin_report, summary_line, summary_record
 
 

@@ -11,12 +11,10 @@ from typing import TYPE_CHECKING
 
 from pinner.config.settings import Settings
 from pinner.errors import PinnerError
-from pinner.reference import Reference
+from pinner.reference import MatchKey, Reference
 
 if TYPE_CHECKING:
     from pinner.registry.client import RegistrySettings
-
-MatchKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,15 @@ from functools import partial
 from typing import NamedTuple, Protocol
 
 from pinner.errors import RegistryError
-from pinner.reference import Reference
+from pinner.reference import MatchKey, Reference
 from pinner.registry.client import RegistrySettings
 from pinner.registry.platforms import parse_platform
 from pinner.registry.pool import run_bounded
 
-Key = tuple[str, str, str]
-
 
 class ResolveResult(NamedTuple):
-    digests: dict[Key, str]
-    failures: dict[Key, RegistryError]
+    digests: dict[MatchKey, str]
+    failures: dict[MatchKey, RegistryError]
 
 
 class DigestSource(Protocol):
@@ -36,9 +34,9 @@ class DigestSource(Protocol):
     def resolve(self, ref: Reference, platform: str | None = None) -> str: ...
 
 
-def unique_references(refs: Iterable[Reference]) -> dict[Key, Reference]:
+def unique_references(refs: Iterable[Reference]) -> dict[MatchKey, Reference]:
     """The first reference for each key that still needs a digest, in input order."""
-    unique: dict[Key, Reference] = {}
+    unique: dict[MatchKey, Reference] = {}
     for ref in refs:
         if not ref.is_pinned:
             unique.setdefault(ref.match_key, ref)
