@@ -6,11 +6,11 @@ writes; the JSON is ``gcloud builds describe --format=json`` (``results.images[]
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pinner.errors import DigestFileError, InvalidReferenceError
+from pinner.jsonload import load_json
 from pinner.manifests.files import describe_os_error
 from pinner.reference import MatchKey, Reference, check_digest, parse_reference
 
@@ -66,9 +66,10 @@ def _line_entries(path: Path, text: str) -> Iterable[tuple[str, Reference, str]]
 
 def _cloud_build_entries(path: Path, text: str) -> Iterable[tuple[str, Reference, str]]:
     try:
-        images = json.loads(text)["results"]["images"]
+        # Not JSON at all is None, which fails here like JSON of the wrong shape.
+        images = load_json(text)["results"]["images"]
         pairs = [(image["name"], image["digest"]) for image in images]
-    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: deep nesting
+    except (KeyError, TypeError):
         raise DigestFileError(
             f"{path}: not a digest file: JSON must be `gcloud builds describe --format=json` "
             "output with results.images[].name and .digest."

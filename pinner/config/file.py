@@ -26,7 +26,13 @@ from pinner.config.values import (
 )
 from pinner.errors import ConfigError
 from pinner.manifests.finder import Rule
-from pinner.manifests.yamlnodes import MappingNode, MarkedYAMLError, ScalarNode, compose_documents
+from pinner.manifests.yamlnodes import (
+    MappingNode,
+    MarkedYAMLError,
+    ScalarNode,
+    compose_documents,
+    invalid_yaml,
+)
 
 CONFIG_NAME = ".pinner.yaml"
 READERS: dict[str, KeyReader] = {
@@ -108,10 +114,7 @@ def parse_config(text: str, display: str) -> FileConfig:
     try:
         documents = list(compose_documents(text))
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ConfigError(f"{display}{line}: invalid YAML: {problem}. Fix the syntax.") from None
+        raise ConfigError(f"{invalid_yaml(exc, display)}. Fix the syntax.") from None
     if len(documents) > 1:
         line = documents[1].start_mark.line + 1
         raise ConfigError(

@@ -22,6 +22,7 @@ from pinner.manifests.yamlnodes import (
     Node,
     ScalarNode,
     SequenceNode,
+    invalid_yaml,
 )
 
 # Where each built-in workload kind holds its pod spec (the one table in pinner.kinds).
@@ -133,15 +134,8 @@ def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageS
                 f"{path}: skipped: this looks like a Go/Helm template ('{{{{'); render it first "
                 "(helm template ... | pinner pin -)."
             ) from None
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        start = exc.context_mark
-        if exc.problem and exc.context and start and mark and start.line != mark.line:
-            # An unclosed bracket or quote fails at the end of the file: say where it opened.
-            problem += f" ({exc.context.strip()} that starts on line {start.line + 1})"
         raise ManifestError(
-            f"{path}{line}: invalid YAML: {problem}. Fix the syntax; the file was not changed."
+            f"{invalid_yaml(exc, path)}. Fix the syntax; the file was not changed."
         ) from None
     if objection is not None:
         raise objection

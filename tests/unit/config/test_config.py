@@ -158,7 +158,9 @@ ERRORS = {
     ),
     "invalid YAML": (
         "exempt: [nginx\n",
-        ".pinner.yaml:2: invalid YAML: did not find expected ',' or ']'. Fix the syntax.",
+        # The same message as a manifest's: where the bracket left open starts.
+        ".pinner.yaml:2: invalid YAML: did not find expected ',' or ']' (while parsing a flow "
+        "sequence that starts on line 1). Fix the syntax.",
     ),
     "rules is a mapping": (
         "rules: {kind: Rollout}\n",
