@@ -60,3 +60,46 @@ def _head_job(client: RegistryReader, reference: Reference) -> Callable[[], str 
             return None  # deleted since the list was made: it points nowhere
 
     return job
+
+
+def read_tags(
+    client: RegistryReader, reference: Reference, progress: Progress | None
+) -> TagsAnswer:
+    """``tags_for_digest`` for ``reference``'s digest, and whether the repository has it at all
+    (asked only when no tag points to it)."""
+    digest = reference.digest
+    assert digest is not None
+    found = tags_for_digest(client, reference, digest, progress)
+    exists = bool(found.tags or found.failures) or client.manifest_exists(reference, digest)
+    return TagsAnswer(found, exists)
+
+
+@dataclass(frozen=True)
+class TagsAnswer:
+    found: TagsResult
+    exists: bool  # whether the repository has the digest
+
+    def problems(self, reference: Reference) -> list[str]:
+        """What the user must be told beside the tags: why the list may be incomplete (exit 2),
+        or why it is empty (exit 1)."""
+        found = self.found
+        repository = f"{reference.registry}/{reference.repository}"
+        if found.failures:
+            # Some tags could not be read: a list without them would look complete.
+            return [str(error) for error in found.failures.values()] + [
+                f"{len(found.failures)} of {found.listed} tags of {repository} could not be "
+                "checked, so the list above may be incomplete. Fix the errors above and run "
+                "pinner tags again."
+            ]
+        if found.tags:
+            return []
+        if not self.exists:
+            return [
+                f"{repository} has no manifest {reference.digest}: it was deleted or never pushed "
+                "there. Check the digest and the repository."
+            ]
+        return [
+            f"no tag of {repository} points to {reference.digest} ({found.listed} "
+            f"tag{'' if found.listed == 1 else 's'} checked). It may be one platform's "
+            "manifest of a multi-arch index, or the tags that named it have moved on."
+        ]

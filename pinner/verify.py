@@ -168,7 +168,7 @@ def verify_pins(
         assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
         result.checks.append(_judge(site, reference, exists, state))
     registry_errors = [
-        f"{failures[lookup]}\n  used at {', '.join(_where(site) for site in sites)}"
+        f"{failures[lookup]}\n  used at {', '.join(site.where for site in sites)}"
         for lookup, sites in failed_sites.items()
     ]
     result.errors = registry_errors + result.errors
@@ -254,7 +254,3 @@ def _digest(reference: Reference) -> str:
 
 def _digest_key(reference: Reference) -> DigestKey:
     return (reference.registry, reference.repository, _digest(reference))
-
-
-def _where(site: ImageSite) -> str:
-    return f"{site.path}:{site.line}:{site.column}"

@@ -6,12 +6,9 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import typer
-
-from pinner.cli.app import EXIT_ERROR, fail_usage, print_errors
+from pinner.cli.app import fail_usage, user_errors
 from pinner.cli.progress import Progress
 from pinner.config.settings import Overrides, Settings, load_settings
-from pinner.errors import ConfigError, PinnerError
 from pinner.manifests.files import read_capped
 from pinner.manifests.scan import FileScan, is_stdin, iter_scans, scan_stdin
 from pinner.sizes import SIZE_FORMS, parse_size
@@ -47,11 +44,8 @@ def command_settings(
         max_file_size=None if max_file_size is None else parse_max_file_size(max_file_size),
         jobs=jobs,
     )
-    try:
+    with user_errors():
         return load_settings(overrides, config_file=config, use_config=not no_config)
-    except ConfigError as exc:
-        print_errors([str(exc)])
-        raise typer.Exit(EXIT_ERROR) from None
 
 
 def parse_mirrors(flags: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -100,18 +94,15 @@ def iter_scan_arguments(
         yield scan_stdin(raw, settings.rules, settings.max_file_size)
         return
     try:
-        yield from iter_scans(
-            arguments,
-            settings.rules,
-            settings.exclude,
-            progress.stage("pinner: scanning files"),
-            settings.max_file_size,
-            jobs=settings.jobs,
-            keep_sources=keep_sources,
-        )
-    except PinnerError as exc:  # a folder git could not list
-        progress.finish()
-        print_errors([str(exc)])
-        raise typer.Exit(EXIT_ERROR) from None
+        with user_errors(progress.finish):  # a folder git could not list
+            yield from iter_scans(
+                arguments,
+                settings.rules,
+                settings.exclude,
+                progress.stage("pinner: scanning files"),
+                settings.max_file_size,
+                jobs=settings.jobs,
+                keep_sources=keep_sources,
+            )
     finally:
         progress.finish()

@@ -9,8 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from pinner.cli.progress import Progress
 from pinner.config.settings import Settings
 from pinner.errors import PinnerError
+from pinner.pinning import Lookup
 from pinner.reference import MatchKey, Reference
 
 if TYPE_CHECKING:
@@ -36,6 +38,19 @@ class RegistryOptions:
             concurrency=settings.concurrency,
             timeout=timeout,
         )
+
+
+def online_lookup(settings: Settings, timeout: float | None, progress: Progress) -> Lookup:
+    """pin's lookup of the references no digest file knows: the registries, with a progress bar."""
+
+    def lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], dict[MatchKey, str]]:
+        options = RegistryOptions.from_settings(settings, timeout=timeout)
+        stage = progress.stage("pinner: resolving references")
+        digests, failures = resolve_online(missing, options, stage)
+        progress.finish()
+        return digests, {key: str(error) for key, error in failures.items()}
+
+    return lookup
 
 
 def resolve_online(

@@ -107,6 +107,16 @@ class ImageSite(NamedTuple):
     quote: str  # "", "'" or '"': how the scalar is written
     problem: str | None  # why this scalar cannot be spliced exactly, if it cannot
 
+    @property
+    def where(self) -> str:
+        """``path:line:column``, as messages name the place."""
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+def locations(sites: Iterable[ImageSite]) -> str:
+    """``a.yaml:3:14, b.yaml:9:16``: every place, for a message about an image used in several."""
+    return ", ".join(site.where for site in sites)
+
 
 class TemplateFile(ManifestError):
     """The file is a Go/Helm template; it must be rendered before pinner can read it."""

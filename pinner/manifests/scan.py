@@ -190,7 +190,7 @@ def _found(site: ImageSite) -> FoundImage:
             site,
             None,
             ManifestError(
-                f"{site.path}:{site.line}:{site.column}: invalid image reference {site.image!r}: "
+                f"{site.where}: invalid image reference {site.image!r}: "
                 f"{exc}. Fix the image; the file was not changed."
             ),
         )

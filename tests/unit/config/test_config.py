@@ -360,7 +360,7 @@ def test_pin_passes_registry_settings_from_file_and_flags(
         seen.append(options)
         return {ref.match_key: A for ref in references}, {}
 
-    monkeypatch.setattr("pinner.cli.pin.resolve_online", fake_resolve)
+    monkeypatch.setattr("pinner.cli.resolve.resolve_online", fake_resolve)
     Path(".pinner.yaml").write_text(FULL)
     Path("pod.yaml").write_text(POD.format("nginx:1.25"))
     flags = ["--platform", "linux/amd64", "--mirror", "quay.io=quay.internal"]
