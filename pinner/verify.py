@@ -22,11 +22,12 @@ from pinner.registry.errors import ImageNotFoundError
 from pinner.registry.mediatypes import INDEX_TYPES, json_object
 from pinner.registry.platforms import normalize, parse_platform, select_manifest
 from pinner.registry.pool import run_bounded
+from pinner.settings import Settings
 
 if TYPE_CHECKING:
     # Annotations only: importing the registry client pulls in httpx, which `pinner check`
     # (which imports this module through the CLI) must not pay for.
-    from pinner.registry.client import Manifest, RegistrySettings, TagList
+    from pinner.registry.client import Manifest, TagList
 
 Progress = Callable[[int, int], None]
 DigestKey = tuple[str, str, str]  # registry, repository, digest
@@ -45,7 +46,7 @@ class RegistryReader(Protocol):
     """What verify and tags need from a client; ``RegistryClient`` is one."""
 
     @property
-    def settings(self) -> RegistrySettings: ...
+    def settings(self) -> Settings: ...
 
     def resolve(self, ref: Reference, platform: str | None = None) -> str: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import closing
 
 from pinner.check import check_scans
 from pinner.cli.app import app, check_format, exit_code, finish
@@ -45,9 +46,10 @@ def check(
         config, no_config, exempt=exempt, exclude=exclude, max_file_size=max_file_size, jobs=jobs
     )
     progress = Progress.for_terminal(quiet)
-    # One file at a time, keeping no text: memory follows the largest file.
-    scans = iter_scan_arguments(paths, settings, progress, keep_sources=False)
-    result = check_scans(scans, settings.exempt)
+    # One file at a time, keeping no text: memory follows the largest file. Closed on the way
+    # out, so that Ctrl-C stops the workers at once, not when the traceback is freed at exit.
+    with closing(iter_scan_arguments(paths, settings, progress, keep_sources=False)) as scans:
+        result = check_scans(scans, settings.exempt)
     seconds = time.monotonic() - started
     not_pinned = len(result.violations)
     summary = summary_record(result.tally, seconds, not_pinned=not_pinned)

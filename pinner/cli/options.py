@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pinner.config.file import MAX_CONCURRENCY
+from pinner.settings import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
 # typer reads these annotations at run time, so they must stay real typing objects.
 Paths = Annotated[
@@ -164,7 +164,7 @@ Concurrency = Annotated[
         metavar="N",
         min=1,
         max=MAX_CONCURRENCY,
-        help="Ask the registries about at most N images at once (default: 16).",
+        help=f"Ask the registries about at most N images at once (default: {DEFAULT_CONCURRENCY}).",
         show_default=False,
     ),
 ]

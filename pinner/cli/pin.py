@@ -86,13 +86,14 @@ def pin(
         exclude=exclude,
         max_file_size=max_file_size,
         jobs=jobs,
+        timeout=timeout,
     )
     options = PinOptions(keep_tag=settings.keep_tag, exempt=settings.exempt, update=update)
     with user_errors():  # with --update too: a digest file says what each tag points to now
         known = load_digest_files(digest_files or ())
     progress = Progress.for_terminal(quiet)
     scans = scan_arguments(paths, settings, progress)
-    lookup = offline_lookup if offline else online_lookup(settings, timeout, progress)
+    lookup = offline_lookup if offline else online_lookup(settings, progress)
     run = pin_scans(scans, known, options, lookup)
     stdin_mode, write = is_stdin(paths or ["."]), not (dry_run or diff)
     changed = _emit(run, stdin_mode=stdin_mode, write=write, diff=diff)

@@ -17,7 +17,6 @@ from pinner.cli.options import (
     Platform,
     Timeout,
 )
-from pinner.cli.resolve import RegistryOptions, client_settings
 from pinner.reference import parse_reference
 
 
@@ -40,12 +39,12 @@ def digest(
         mirrors=mirror,
         insecure_registries=insecure_registry,
         gcloud_hosts=gcloud_host,
+        timeout=timeout,
     )
     with user_errors():
         reference = parse_reference(image)
         from pinner.registry.client import RegistryClient
 
-        options = RegistryOptions.from_settings(settings, timeout=timeout)
-        with RegistryClient(client_settings(options)) as client:
+        with RegistryClient(settings) as client:
             found = client.resolve(reference, settings.platform)
     out(f"{found}\n")

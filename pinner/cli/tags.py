@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -19,7 +20,6 @@ from pinner.cli.options import (
     Timeout,
 )
 from pinner.cli.progress import Progress
-from pinner.cli.resolve import RegistryOptions, client_settings
 from pinner.errors import InvalidReferenceError
 from pinner.reference import Reference, parse_reference
 
@@ -50,16 +50,14 @@ def tags(
         insecure_registries=insecure_registry,
         gcloud_hosts=gcloud_host,
         concurrency=concurrency,
+        timeout=timeout,
     )
     from pinner.registry.client import RegistryClient
     from pinner.tags import read_tags
 
-    options = RegistryOptions.from_settings(settings, timeout=timeout)
     progress = Progress.for_terminal(quiet)
-    with (
-        user_errors(progress.finish),
-        RegistryClient(client_settings(options, platform=False)) as client,
-    ):
+    # No default platform (.pinner.yaml may set one): the tags' own digests are compared.
+    with user_errors(progress.finish), RegistryClient(replace(settings, platform=None)) as client:
         answer = read_tags(client, reference, progress.stage("pinner: reading tags"))
     progress.finish()
     out("".join(f"{tag}\n" for tag in answer.found.tags))

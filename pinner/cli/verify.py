@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from pinner.cli.app import app, check_format, exit_code, finish, user_errors
 from pinner.cli.common import command_settings, scan_arguments
@@ -25,9 +26,8 @@ from pinner.cli.options import (
     Timeout,
 )
 from pinner.cli.progress import Progress
-from pinner.cli.resolve import RegistryOptions, client_settings
-from pinner.config.settings import Settings
 from pinner.manifests.scan import FileScan
+from pinner.settings import Settings
 from pinner.verify import DRIFT, MISSING, VerifyOptions, VerifyResult, verify_pins
 from pinner.verify_report import summary_line, verify_report
 
@@ -69,10 +69,11 @@ def verify(
         exclude=exclude,
         max_file_size=max_file_size,
         jobs=jobs,
+        timeout=timeout,
     )
     progress = Progress.for_terminal(quiet)
     scans = scan_arguments(paths, settings, progress, keep_sources=False)
-    result = _verify(scans, settings, progress, timeout)
+    result = _verify(scans, settings, progress)
     notices = [scan.notice for scan in scans if scan.notice]
     seconds = time.monotonic() - started
     finish(
@@ -86,19 +87,16 @@ def verify(
     )
 
 
-def _verify(
-    scans: Sequence[FileScan], settings: Settings, progress: Progress, timeout: float | None
-) -> VerifyResult:
+def _verify(scans: Sequence[FileScan], settings: Settings, progress: Progress) -> VerifyResult:
     from pinner.registry.client import RegistryClient
 
     # No default platform on the client: verify asks for each tag's own digest and judges
     # platform manifests itself.
-    registry_options = RegistryOptions.from_settings(settings, timeout=timeout)
     options = VerifyOptions(exempt=settings.exempt, platform=settings.platform)
     try:
         with (
             user_errors(),  # a bad --platform or mirror: nothing was asked
-            RegistryClient(client_settings(registry_options, platform=False)) as client,
+            RegistryClient(replace(settings, platform=None)) as client,
         ):
             return verify_pins(scans, client, options, progress.stage("pinner: verifying pins"))
     finally:

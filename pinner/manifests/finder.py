@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
-from pinner.kinds import WORKLOAD_KINDS
+from pinner.kinds import WORKLOAD_KINDS, Rule
 from pinner.manifests.skim import compose_relevant
 from pinner.manifests.yamlnodes import (
     LINE_BREAK_RE,
@@ -76,19 +75,6 @@ TEMPLATE_IMAGE_NOTICE = (
     "{path}: skipped: an image holds a Go/Helm template expression ('{{{{'); "
     "render it first (helm template ... | pinner pin -)."
 )
-
-
-@dataclass(frozen=True)
-class Rule:
-    """An extra place where images live in a custom resource (from ``.pinner.yaml``)."""
-
-    kind: str
-    api_version: str | None = None
-    pod_spec: tuple[str, ...] | None = None
-    images: tuple[tuple[str, ...], ...] = ()
-
-    def matches(self, kind: str, api_version: str) -> bool:
-        return self.kind == kind and self.api_version in (None, api_version)
 
 
 class ImageSite(NamedTuple):

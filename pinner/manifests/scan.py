@@ -10,17 +10,18 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
+from pinner.kinds import Rule
 from pinner.manifests.files import (
-    DEFAULT_MAX_FILE_BYTES,
     STDIN,
     STDIN_NAME,
     SourceFile,
     decode,
     read_source,
 )
-from pinner.manifests.finder import ImageSite, Rule, TemplateFile, find_images
+from pinner.manifests.finder import ImageSite, TemplateFile, find_images
 from pinner.manifests.walk import discover_names
 from pinner.reference import Reference, parse_reference
+from pinner.settings import DEFAULT_MAX_FILE_BYTES
 
 # Called with (files done, files in all) as the scan goes, for a progress bar.
 Progress = Callable[[int, int], None]

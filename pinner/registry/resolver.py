@@ -15,9 +15,9 @@ from typing import NamedTuple, Protocol
 
 from pinner.errors import RegistryError
 from pinner.reference import MatchKey, Reference
-from pinner.registry.client import RegistrySettings
 from pinner.registry.platforms import parse_platform
 from pinner.registry.pool import run_bounded
+from pinner.settings import Settings
 
 
 class ResolveResult(NamedTuple):
@@ -29,7 +29,7 @@ class DigestSource(Protocol):
     """What ``resolve_all`` needs from a client (``RegistryClient`` is one)."""
 
     @property
-    def settings(self) -> RegistrySettings: ...
+    def settings(self) -> Settings: ...
 
     def resolve(self, ref: Reference, platform: str | None = None) -> str: ...
 

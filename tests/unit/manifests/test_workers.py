@@ -45,8 +45,8 @@ import pytest
 import pinner.manifests.scan
 import pinner.manifests.workers
 from pinner.cli import main
+from pinner.kinds import Rule
 from pinner.manifests.files import SourceFile
-from pinner.manifests.finder import Rule
 from pinner.manifests.scan import (
     FILES_PER_WORKER,
     PARALLEL_MIN_BYTES,

@@ -46,7 +46,7 @@ HTML = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway<
 NESTED_JSON = b"[" * 50_000  # under the 64 KiB token cap, far over the recursion limit
 LONG_NUMBER_JSON = b'{"schemaVersion": ' + b"2" * 5000 + b"}"
 TIMEOUT = "0.3"
-RETRIES = 3  # RegistrySettings.retries: what the command line uses
+RETRIES = 3  # Settings.retries: what the command line uses
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from pinner.registry.client import RegistrySettings
 from pinner.registry.errors import ImageLookupError
 from pinner.registry.pool import run_bounded
+from pinner.settings import Settings
 
 
 def test_run_bounded_limits_requests_overall_and_per_registry() -> None:
@@ -37,7 +37,7 @@ def test_run_bounded_limits_requests_overall_and_per_registry() -> None:
         for n in range(12)
         for registry in ("a.io", "b.io")
     ]
-    settings = RegistrySettings(concurrency=3, per_registry=2)
+    settings = Settings(concurrency=3, per_registry=2)
     seen: list[tuple[int, int]] = []
 
     answers, failures = run_bounded(jobs, settings, lambda done, total: seen.append((done, total)))
@@ -55,9 +55,7 @@ def test_run_bounded_collects_registry_failures_and_lets_bugs_through() -> None:
     def fine() -> str:
         return "yes"
 
-    answers, failures = run_bounded(
-        [("x", "r.io", refuse), ("y", "r.io", fine)], RegistrySettings()
-    )
+    answers, failures = run_bounded([("x", "r.io", refuse), ("y", "r.io", fine)], Settings())
     assert answers == {"y": "yes"}
     assert list(failures) == ["x"] and str(failures["x"]) == "Could not look up r.io/x:1: refused."
 
@@ -65,7 +63,7 @@ def test_run_bounded_collects_registry_failures_and_lets_bugs_through() -> None:
         raise KeyError("a bug is not a registry failure")
 
     with pytest.raises(KeyError):
-        run_bounded([("z", "r.io", bug)], RegistrySettings())
+        run_bounded([("z", "r.io", bug)], Settings())
 
 
 def test_run_bounded_takes_the_registries_in_turn() -> None:
@@ -77,11 +75,11 @@ def test_run_bounded_takes_the_registries_in_turn() -> None:
 
     keys = ["a1", "a2", "a3", "b1", "c1", "b2"]
     jobs = [(key, f"{key[0]}.io", job(key)) for key in keys]
-    answers, _ = run_bounded(jobs, RegistrySettings(concurrency=1))
+    answers, _ = run_bounded(jobs, Settings(concurrency=1))
     assert order == ["a1", "b1", "c1", "a2", "b2", "a3"]
     assert list(answers) == keys  # answers come back in the order of the jobs
 
 
 def test_run_bounded_needs_a_key_per_job() -> None:
     with pytest.raises(ValueError, match="distinct key"):
-        run_bounded([("k", "r.io", str), ("k", "r.io", str)], RegistrySettings())
+        run_bounded([("k", "r.io", str), ("k", "r.io", str)], Settings())
