@@ -15,12 +15,12 @@ Public API:
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
+from pinner.jsonload import load_json
 from pinner.registry.errors import ImageLookupError
 from pinner.untrusted import header_safe, remember_secret
 
@@ -99,11 +99,7 @@ class Token:
 
 
 def parse_token_response(body: bytes, now: float, source: str = "the token service") -> Token:
-    try:
-        data = json.loads(body)
-    # RecursionError: json.loads raises it for deeply nested input ([[[[...), which is bad input.
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        data = None
+    data = load_json(body)
     if not isinstance(data, dict):
         raise ImageLookupError(
             f"{source} answered with something that is not JSON",

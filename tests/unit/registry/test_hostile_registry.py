@@ -24,9 +24,10 @@ import pytest
 import pinner.registry.client
 from pinner.cli import main
 from pinner.reference import parse_reference
-from pinner.registry.client import MANIFEST_LIMIT, RegistryClient, RegistrySettings
+from pinner.registry.client import MANIFEST_LIMIT, RegistryClient
 from pinner.registry.errors import ImageLookupError
 from pinner.registry.hosts import BlockedDestinationError, check_destination, reachable_from
+from pinner.settings import Settings
 from tests.support.hostile_registry import DIGEST, FORGED, TOKEN, HostileRegistry
 
 POD = (
@@ -186,7 +187,7 @@ def test_a_non_ascii_registry_token_in_the_docker_config_is_a_clear_error(
 def test_a_gzip_bomb_is_refused_at_the_cap() -> None:
     with (
         HostileRegistry("bomb") as registry,
-        RegistryClient(RegistrySettings(retries=0), sleep=lambda s: None) as client,
+        RegistryClient(Settings(retries=0), sleep=lambda s: None) as client,
         pytest.raises(ImageLookupError) as caught,
     ):
         client.resolve(parse_reference(registry.image()))
