@@ -58,6 +58,8 @@ class _Inflater:
 
     def finish(self) -> Iterator[bytes]:
         yield from self.feed(b"")
+        if not self._inflater.eof:  # cut short: what came is not the whole body
+            raise zlib.error("the compressed stream ended early")
 
 
 def _layers(encodings: Iterable[str]) -> list[_Inflater]:
@@ -88,7 +90,9 @@ def _fed(layer: _Inflater, pieces: Iterable[bytes]) -> Iterator[bytes]:
         yield from layer.feed(piece)
 
 
-def _finished(layers: list[_Inflater]) -> Iterator[bytes]:
+def _finished(layers: list[_Inflater], received: Callable[[], int]) -> Iterator[bytes]:
+    if not received():  # no body at all (a 404 that names an encoding): nothing to finish
+        return
     # What each layer still holds goes through the layers after it.
     for position, layer in enumerate(layers):
         yield from _through(layers[position + 1 :], layer.finish())
@@ -113,7 +117,7 @@ def read_body(
 
     body, size = [], 0
     try:
-        for piece in _chain(_through(layers, counted()), _finished(layers)):
+        for piece in _chain(_through(layers, counted()), _finished(layers, lambda: received)):
             size += len(piece)
             if size > limit:
                 raise too_large()

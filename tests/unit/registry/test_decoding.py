@@ -71,3 +71,7 @@ def test_unknown_encodings_are_refused() -> None:
 def test_a_corrupt_or_truncated_body_is_a_clear_error(encoded: bytes) -> None:
     with pytest.raises(ImageLookupError, match="does not decompress"):
         read_body([encoded], ["gzip"], len(BODY), too_large)
+
+
+def test_an_empty_body_with_an_encoding_is_empty() -> None:
+    assert read_body([], ["gzip"], 100, too_large) == b""
