@@ -293,7 +293,9 @@ def outside(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     real_connect, real_lookup = socket.create_connection, socket.getaddrinfo
 
     def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
-        if not ipaddress.ip_address(address[0]).is_loopback:
+        host = INTERNAL_NAMES.get(address[0], address[0])
+        resolved = real_lookup(host, address[1], type=socket.SOCK_STREAM)[0][4][0]
+        if not ipaddress.ip_address(resolved).is_loopback:
             attempted.append(address)
             raise ConnectionRefusedError("the tests reach loopback only")
         return real_connect(address, *args, **kwargs)
