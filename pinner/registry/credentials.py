@@ -11,21 +11,34 @@ Public API:
 - ``MultiKeychain(*keychains)``: the first keychain with a credential wins; a source that is
   unavailable is skipped, and its error re-raised only if no other source has a credential.
 - ``Once``: a thread-safe per-key cache of credential lookups that also remembers failures.
-- ``run_program(argv, stdin, program)``: a fixed argv, no shell, a timeout; the output is
-  returned to the caller and never logged.
+- ``locate(program, hint=...)``: the program's absolute path on PATH (never through an empty or
+  relative entry), else ``CredentialUnavailableError``.
+- ``run_login_program(argv, stdin, program) -> LoginOutput(returncode, stdout, stderr)``: a
+  fixed argv, no shell, at most ``SUBPROCESS_TIMEOUT`` seconds and ``OUTPUT_LIMIT`` bytes of
+  output (:func:`pinner.programs.run_program`); the output is returned to the caller and never
+  logged.
 """
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeAlias
+from typing import NamedTuple, Protocol, TypeAlias
 
+from pinner.programs import ProgramError, find_program, run_program
 from pinner.registry.errors import CredentialUnavailableError
 
 SUBPROCESS_TIMEOUT = 20.0
+# A credential is a few KiB at most (an ECR token is about 2 KiB); a helper that prints more is
+# broken, and reading on would only grow pinner's memory.
+OUTPUT_LIMIT = 1024 * 1024
+
+
+class LoginOutput(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 @dataclass(frozen=True, repr=False)
@@ -103,23 +116,30 @@ class Once:
         return value
 
 
-def run_program(argv: list[str], stdin: str, program: str) -> subprocess.CompletedProcess[str]:
+def locate(program: str, *, hint: str) -> str:
+    """The absolute path of ``program`` (see :func:`pinner.programs.find_program`)."""
+    executable = find_program(program)
+    if executable is None:
+        raise CredentialUnavailableError(f"{program} was not found on PATH", hint=hint)
+    return executable
+
+
+def run_login_program(argv: list[str], stdin: str, program: str) -> LoginOutput:
+    """Run a credential program with the caps every one of them gets."""
     try:
-        return subprocess.run(
+        finished = run_program(
             argv,
-            input=stdin,
-            capture_output=True,
-            text=True,
+            stdin=stdin.encode(),
             timeout=SUBPROCESS_TIMEOUT,
-            check=False,
+            output_limit=OUTPUT_LIMIT,
         )
-    except subprocess.TimeoutExpired:
+    except ProgramError as err:
         raise CredentialUnavailableError(
-            f"{program} did not answer within {SUBPROCESS_TIMEOUT:g} seconds",
-            hint=f"Check that {program} works when run by hand.",
+            f"{program} {err.cause}", hint=f"Check that {program} works when run by hand."
         ) from None
-    except OSError as err:
-        raise CredentialUnavailableError(
-            f"{program} could not be started ({err.strerror})",
-            hint=f"Check that {program} is installed and executable.",
-        ) from None
+    # Helpers print JSON or a token; a stray invalid byte must not stop the lookup.
+    return LoginOutput(
+        finished.returncode,
+        finished.stdout.decode("utf-8", "replace"),
+        finished.stderr.decode("utf-8", "replace"),
+    )

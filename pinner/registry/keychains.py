@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import threading
 from base64 import b64decode
 from collections.abc import Mapping
@@ -41,7 +40,8 @@ from pinner.registry.credentials import (
     MultiKeychain,
     Once,
     RegistryToken,
-    run_program,
+    locate,
+    run_login_program,
 )
 from pinner.registry.errors import CredentialUnavailableError, ImageAuthError
 
@@ -217,13 +217,8 @@ def run_credential_helper(name: str, server_url: str) -> Credential | None:
             f"the credential helper name {name!r} in the docker config is not valid",
             hint="Use a plain helper name such as 'desktop' or 'ecr-login'.",
         )
-    executable = shutil.which(program)
-    if executable is None:
-        raise CredentialUnavailableError(
-            f"the credential helper {program} named in the docker config is not on PATH",
-            hint=f"Install {program}, or remove it from the docker config.",
-        )
-    completed = run_program([executable, "get"], server_url, program)
+    executable = locate(program, hint=f"Install {program}, or remove it from the docker config.")
+    completed = run_login_program([executable, "get"], server_url, program)
     if completed.returncode != 0:
         if "credentials not found" in completed.stdout + completed.stderr:
             return None
@@ -260,10 +255,9 @@ class GcloudKeychain:
 
 def _gcloud_credential() -> Credential:
     hint = "Run `gcloud auth login` (install the Google Cloud CLI first if needed)."
-    executable = shutil.which("gcloud")
-    if executable is None:
-        raise CredentialUnavailableError("gcloud is not installed (not found on PATH)", hint=hint)
-    completed = run_program([executable, "auth", "print-access-token", "--quiet"], "", "gcloud")
+    executable = locate("gcloud", hint=hint)
+    argv = [executable, "auth", "print-access-token", "--quiet"]
+    completed = run_login_program(argv, "", "gcloud")
     if completed.returncode != 0:
         cause = (
             "gcloud has no active account"
