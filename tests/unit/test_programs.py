@@ -118,9 +118,7 @@ def test_output_past_the_cap_stops_the_program_at_once() -> None:
     started = time.monotonic()
     with pytest.raises(ProgramError) as caught:
         # 500 MB if read to the end: the cap stops it after about 1 MiB.
-        run_program(
-            [SH, "-c", "head -c 500000000 /dev/zero"], timeout=20, output_limit=1024 * 1024
-        )
+        run_program([SH, "-c", "head -c 500000000 /dev/zero"], timeout=20, output_limit=1024 * 1024)
     assert caught.value.cause == "printed more than 1048576 bytes"
     assert time.monotonic() - started < 5
 
@@ -210,4 +208,3 @@ def test_a_program_that_cannot_start_says_why(tmp_path: Path) -> None:
     with pytest.raises(ProgramError) as caught:
         run_program([str(plain)], timeout=1, output_limit=1)
     assert caught.value.cause == "could not be started (Permission denied)"
-
