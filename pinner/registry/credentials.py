@@ -2,7 +2,8 @@
 
 Public API:
 
-- Credentials (reprs redact secrets; ``source`` says where they came from, for messages):
+- Credentials (reprs redact secrets; ``source`` says where they came from and ``hint`` what to
+  do when a registry refuses them, both for messages):
   ``BasicCredential(username, password)``, ``IdentityToken(username, token)`` (an OAuth2
   refresh token, used in the token POST) and ``RegistryToken(token)`` (sent to the registry as
   ``Bearer`` as is). ``Credential`` is their union; ``None`` means anonymous.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, TypeAlias
 
 from pinner.programs import ProgramError, find_program, run_program
@@ -46,6 +47,7 @@ class BasicCredential:
     username: str
     password: str
     source: str = ""
+    hint: str = field(default="", compare=False)
 
     def __repr__(self) -> str:
         return f"BasicCredential(username={self.username!r}, password=<redacted>)"
@@ -56,6 +58,7 @@ class IdentityToken:
     username: str
     token: str
     source: str = ""
+    hint: str = field(default="", compare=False)
 
     def __repr__(self) -> str:
         return f"IdentityToken(username={self.username!r}, token=<redacted>)"
@@ -65,6 +68,7 @@ class IdentityToken:
 class RegistryToken:
     token: str
     source: str = ""
+    hint: str = field(default="", compare=False)
 
     def __repr__(self) -> str:
         return "RegistryToken(token=<redacted>)"

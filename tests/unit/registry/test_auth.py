@@ -388,9 +388,12 @@ def test_reprs_redact_secrets() -> None:
 
 
 def test_login_hints() -> None:
-    assert "`docker login`" in login_hint("docker.io", google=False)
-    assert "`docker login ghcr.io`" in login_hint("ghcr.io", google=False)
-    assert "`gcloud auth login`" in login_hint("gcr.io", google=True)
+    assert "`docker login`" in login_hint("docker.io")
+    assert "`docker login ghcr.io`" in login_hint("ghcr.io")
+    assert "`gcloud auth login`" in login_hint("gcr.io")
+    assert "`gcloud auth login`" in login_hint("registry.example", frozenset({"registry.example"}))
+    assert "`aws configure`" in login_hint("123456789012.dkr.ecr.eu-west-1.amazonaws.com")
+    assert "`az login`" in login_hint("myregistry.azurecr.io")
 
 
 def test_fakes_are_executable() -> None:
