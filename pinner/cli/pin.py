@@ -60,6 +60,7 @@ from pinner.pinning import (
 )
 from pinner.policy import is_exempt
 from pinner.reference import Reference
+from pinner.registry.errors import HostUnreachableError, by_host
 from pinner.report import locations, pin_report, summary_line, summary_record
 
 
@@ -141,7 +142,7 @@ def pin(
     wanted = wanted_references(scans, options)
     missing = [reference for key, reference in wanted.items() if key not in known]
     digests: dict[MatchKey, str] = dict(known)
-    failures: dict[MatchKey, str] = {}
+    failures: dict[MatchKey, str | Exception] = {}
     if missing and offline:
         failures = {ref.match_key: _offline_message(ref) for ref in missing}
     elif missing:
@@ -150,7 +151,7 @@ def pin(
         resolved, registry_errors = resolve_online(missing, registry_options, stage)
         progress.finish()
         digests.update(resolved)
-        failures = {key: str(error) for key, error in registry_errors.items()}
+        failures = dict(registry_errors)
 
     plans = [plan_file(scan, digests, options) for scan in scans]
     errors = _failure_messages(scans, failures, options) + [
@@ -261,13 +262,23 @@ def _offline_message(reference: Reference) -> str:
 
 
 def _failure_messages(
-    scans: Sequence[FileScan], failures: Mapping[MatchKey, str], options: PinOptions
+    scans: Sequence[FileScan], failures: Mapping[MatchKey, str | Exception], options: PinOptions
 ) -> list[str]:
     places = sites_by_key(scans, options)
-    return [
-        f"{message}\n  used at {locations(places.get(key, []))}"
-        for key, message in sorted(failures.items())
-    ]
+    ordered = dict(sorted(failures.items()))
+    messages = []
+    # A host that cannot be reached is one error, naming every image on it and where it is used.
+    for keys in by_host(ordered):
+        first = ordered[keys[0]]
+        if len(keys) == 1 or not isinstance(first, HostUnreachableError):
+            messages.append(f"{first}\n  used at {locations(places.get(keys[0], []))}")
+            continue
+        uses = [
+            f"  {getattr(ordered[key], 'image', '')} used at {locations(places.get(key, []))}"
+            for key in keys
+        ]
+        messages.append("\n".join([first.for_images(len(keys)), *uses]))
+    return messages
 
 
 def _write_lock(

@@ -16,6 +16,7 @@ Messages never contain credentials or tokens.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TypeVar
 
 from pinner.errors import AuthError, RegistryError
@@ -75,3 +76,39 @@ class CredentialUnavailableError(ImageLookupError, AuthError):
 
 class PlatformNotFoundError(ImageLookupError):
     """An image index has no manifest for the requested platform."""
+
+
+class HostUnreachableError(ImageLookupError):
+    """A host's name does not resolve or nothing answers there. ``host`` says which: every
+    image on it fails the same way, so the CLI reports them together, once."""
+
+    def __init__(self, cause: str, *, host: str, image: str = "", hint: str = "") -> None:
+        self.host = host
+        super().__init__(cause, image=image, hint=hint)
+
+    def with_image(self, image: str) -> HostUnreachableError:
+        return HostUnreachableError(self.cause, host=self.host, image=image, hint=self.hint)
+
+    def for_images(self, count: int) -> str:
+        """The message for ``count`` images that all failed this way."""
+        text = f"Could not look up {count} images on {self.host}: {self.cause}."
+        return f"{text} {self.hint}" if self.hint else text
+
+
+K = TypeVar("K")
+
+
+def by_host(failures: Mapping[K, object]) -> list[list[K]]:
+    """The keys of ``failures`` in order, one group per key, except that the keys whose host
+    could not be reached are one group per host (at its first key's place)."""
+    groups: list[list[K]] = []
+    hosts: dict[str, list[K]] = {}
+    for key, error in failures.items():
+        if isinstance(error, HostUnreachableError):
+            if error.host not in hosts:
+                hosts[error.host] = []
+                groups.append(hosts[error.host])
+            hosts[error.host].append(key)
+        else:
+            groups.append([key])
+    return groups
