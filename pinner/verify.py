@@ -30,7 +30,7 @@ from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt
 from pinner.reference import Reference
-from pinner.registry.errors import ImageNotFoundError
+from pinner.registry.errors import HostUnreachableError, ImageNotFoundError, by_host
 from pinner.registry.mediatypes import INDEX_TYPES, json_object
 from pinner.registry.platforms import normalize, parse_platform, select_manifest
 
@@ -179,11 +179,7 @@ def verify_pins(
         state = answers[lookups[1]] if len(lookups) > 1 else None
         assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
         result.checks.append(_judge(site, reference, exists, state))
-    registry_errors = [
-        f"{failures[lookup]}\n  used at {', '.join(_where(site) for site in sites)}"
-        for lookup, sites in failed_sites.items()
-    ]
-    result.errors = registry_errors + result.errors
+    result.errors = _registry_errors(failures, failed_sites) + result.errors
     return result
 
 
@@ -364,6 +360,29 @@ def _digest(reference: Reference) -> str:
 
 def _digest_key(reference: Reference) -> DigestKey:
     return (reference.registry, reference.repository, _digest(reference))
+
+
+L = TypeVar("L", bound=Hashable)
+
+
+def _registry_errors(
+    failures: Mapping[L, RegistryError], failed_sites: Mapping[L, list[ImageSite]]
+) -> list[str]:
+    """One error per failed lookup, except one per host that could not be reached."""
+    errors = []
+    for lookups in by_host({lookup: failures[lookup] for lookup in failed_sites}):
+        first = failures[lookups[0]]
+        if len(lookups) == 1 or not isinstance(first, HostUnreachableError):
+            where = ", ".join(_where(site) for site in failed_sites[lookups[0]])
+            errors.append(f"{first}\n  used at {where}")
+            continue
+        uses = [
+            f"  {getattr(failures[lookup], 'image', '')} used at "
+            + ", ".join(_where(site) for site in failed_sites[lookup])
+            for lookup in lookups
+        ]
+        errors.append("\n".join([first.for_images(len(lookups)), *uses]))
+    return errors
 
 
 def _where(site: ImageSite) -> str:

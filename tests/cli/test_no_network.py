@@ -143,3 +143,29 @@ def test_a_single_image_on_a_dead_host_keeps_the_one_image_message(
         "registry host name.\n  used at pod.yaml:6:"
     ) in err
     assert no_network == ["quay.io"]
+
+
+def test_verify_with_no_network_says_it_once_per_host(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_network: list[str],
+    sleeps: list[float],
+) -> None:
+    digest = "sha256:" + "a" * 64
+    images = [f"{image}@{digest}" for on_host in IMAGES.values() for image in on_host]
+    containers = "".join(f"  - name: c{i}\n    image: {image}\n" for i, image in enumerate(images))
+    for index in range(3):
+        (tmp_path / f"pod{index}.yaml").write_text(
+            f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{index}\nspec:\n  containers:\n"
+            + containers,
+            encoding="utf-8",
+        )
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", "--no-config", "."]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == len(IMAGES), err
+    assert "error: Could not look up 4 images on registry-1.docker.io: cannot reach " in err
+    assert sorted(no_network) == sorted(host.split(":")[0] for host in IMAGES)
+    assert sleeps == []
