@@ -18,18 +18,28 @@ Public API:
   fixed argv, no shell, at most ``SUBPROCESS_TIMEOUT`` seconds and ``OUTPUT_LIMIT`` bytes of
   output (:func:`pinner.programs.run_program`); the output is returned to the caller and never
   logged.
+- ``run_credential_helper(name, server_url)``: ``docker-credential-<name> get`` with the server
+  URL on stdin (the name validated first); ``None`` when the helper has nothing for it.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, TypeAlias
 
 from pinner.programs import ProgramError, find_program, run_program
-from pinner.registry.errors import CredentialUnavailableError
+from pinner.registry.errors import CredentialUnavailableError, ImageAuthError
 
+log = logging.getLogger(__name__)
+
+HELPER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# docker-credential-helpers marks identity tokens with this username.
+TOKEN_USERNAME = "<token>"
 SUBPROCESS_TIMEOUT = 20.0
 # A credential is a few KiB at most (an ECR token is about 2 KiB); a helper that prints more is
 # broken, and reading on would only grow pinner's memory.
@@ -147,3 +157,36 @@ def run_login_program(argv: list[str], stdin: str, program: str) -> LoginOutput:
         finished.stdout.decode("utf-8", "replace"),
         finished.stderr.decode("utf-8", "replace"),
     )
+
+
+def run_credential_helper(name: str, server_url: str) -> Credential | None:
+    """``docker-credential-<name> get`` with ``server_url`` on stdin; ``None`` if not found."""
+    program = f"docker-credential-{name}"
+    if not HELPER_NAME_RE.fullmatch(name):
+        raise ImageAuthError(
+            f"the credential helper name {name!r} in the docker config is not valid",
+            hint="Use a plain helper name such as 'desktop' or 'ecr-login'.",
+        )
+    executable = locate(program, hint=f"Install {program}, or remove it from the docker config.")
+    completed = run_login_program([executable, "get"], server_url, program)
+    if completed.returncode != 0:
+        if "credentials not found" in completed.stdout + completed.stderr:
+            return None
+        raise CredentialUnavailableError(
+            f"{program} failed for {server_url} (exit status {completed.returncode})",
+            hint=f"Run `{program} get` by hand to see why, or log in again.",
+        )
+    try:
+        reply = json.loads(completed.stdout)
+        username, secret = str(reply["Username"]), str(reply["Secret"])
+    except (json.JSONDecodeError, KeyError, TypeError, RecursionError):
+        raise CredentialUnavailableError(
+            f"{program} printed something that is not a credential for {server_url}",
+            hint=f"Check that {program} works with `{program} get`.",
+        ) from None
+    if not secret:
+        return None
+    log.debug("using credentials for %s from %s", server_url, program)
+    if username == TOKEN_USERNAME:
+        return IdentityToken(username, secret, program)
+    return BasicCredential(username, secret, program)

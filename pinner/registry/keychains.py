@@ -31,7 +31,6 @@ import binascii
 import json
 import logging
 import os
-import re
 import threading
 from base64 import b64decode
 from collections.abc import Mapping
@@ -47,6 +46,7 @@ from pinner.registry.cloudlogins import (
     is_google_host,
 )
 from pinner.registry.credentials import (
+    TOKEN_USERNAME,
     BasicCredential,
     Credential,
     IdentityToken,
@@ -54,8 +54,7 @@ from pinner.registry.credentials import (
     MultiKeychain,
     Once,
     RegistryToken,
-    locate,
-    run_login_program,
+    run_credential_helper,
 )
 from pinner.registry.errors import (
     CredentialUnavailableError,
@@ -86,9 +85,6 @@ DOCKER_HUB = "docker.io"
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 # Hostnames people write for Hub in config.json besides the official key.
 DOCKER_HUB_HOSTS = frozenset({"index.docker.io", "docker.io", "registry-1.docker.io"})
-HELPER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-# docker-credential-helpers marks identity tokens with this username.
-TOKEN_USERNAME = "<token>"
 CONTAINERS_AUTH = Path("containers") / "auth.json"
 
 
@@ -118,13 +114,15 @@ def containers_auth_files() -> list[Path]:
     if explicit:
         return [Path(explicit)]  # podman and skopeo then read no other auth.json
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    primary = Path(runtime) if runtime else Path("/run/containers") / str(os.getuid())
+    # containers/image's per-user file when XDG_RUNTIME_DIR is not set
+    primary = (
+        Path(runtime) / CONTAINERS_AUTH
+        if runtime
+        else Path(f"/run/containers/{os.getuid()}/auth.json")
+    )
     config_home = os.environ.get("XDG_CONFIG_HOME")
     config = Path(config_home) if config_home else Path.home() / ".config"
-    return [
-        primary / CONTAINERS_AUTH if runtime else primary / "auth.json",
-        config / CONTAINERS_AUTH,
-    ]
+    return [primary, config / CONTAINERS_AUTH]
 
 
 def default_keychain(gcloud_hosts: frozenset[str] = frozenset()) -> MultiKeychain:
@@ -256,36 +254,3 @@ def _decode_auth(encoded: str, registry: str, path: Path, login: str) -> tuple[s
             hint=f"Run `{login} {registry}` again.",
         )
     return username, password.strip("\x00")
-
-
-def run_credential_helper(name: str, server_url: str) -> Credential | None:
-    """``docker-credential-<name> get`` with ``server_url`` on stdin; ``None`` if not found."""
-    program = f"docker-credential-{name}"
-    if not HELPER_NAME_RE.fullmatch(name):
-        raise ImageAuthError(
-            f"the credential helper name {name!r} in the docker config is not valid",
-            hint="Use a plain helper name such as 'desktop' or 'ecr-login'.",
-        )
-    executable = locate(program, hint=f"Install {program}, or remove it from the docker config.")
-    completed = run_login_program([executable, "get"], server_url, program)
-    if completed.returncode != 0:
-        if "credentials not found" in completed.stdout + completed.stderr:
-            return None
-        raise CredentialUnavailableError(
-            f"{program} failed for {server_url} (exit status {completed.returncode})",
-            hint=f"Run `{program} get` by hand to see why, or log in again.",
-        )
-    try:
-        reply = json.loads(completed.stdout)
-        username, secret = str(reply["Username"]), str(reply["Secret"])
-    except (json.JSONDecodeError, KeyError, TypeError, RecursionError):
-        raise CredentialUnavailableError(
-            f"{program} printed something that is not a credential for {server_url}",
-            hint=f"Check that {program} works with `{program} get`.",
-        ) from None
-    if not secret:
-        return None
-    log.debug("using credentials for %s from %s", server_url, program)
-    if username == TOKEN_USERNAME:
-        return IdentityToken(username, secret, program)
-    return BasicCredential(username, secret, program)
