@@ -14,7 +14,8 @@ Public API (credential records, ``Keychain`` and ``MultiKeychain`` live in
 - ``containers_auth_files()``: those files in containers/image's order: ``$REGISTRY_AUTH_FILE``
   alone when set; else ``$XDG_RUNTIME_DIR/containers/auth.json`` (``/run/containers/<uid>/``
   without it), then ``${XDG_CONFIG_HOME:-~/.config}/containers/auth.json``.
-- ``run_credential_helper(name, server_url)``: one helper lookup; the name is validated first.
+- ``run_credential_helper(name, server_url)``: one helper lookup (re-exported from
+  :mod:`pinner.registry.credentials`).
 - ``default_keychain(gcloud_hosts)``: the docker config, then the containers auth files, then
   the cloud logins of :mod:`pinner.registry.cloudlogins` (gcloud, AWS, Azure, GitHub Actions),
   then anonymous. The first with a credential for the registry wins.
