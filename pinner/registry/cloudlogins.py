@@ -23,11 +23,11 @@ and the error's cause and hint are shown if the registry then refuses.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 
+from pinner.jsonload import load_json
 from pinner.registry.credentials import (
     BasicCredential,
     Credential,
@@ -174,8 +174,8 @@ def _acr_credential(name: str) -> Credential:
             f"{command} failed with exit status {completed.returncode}", hint=AZURE_HINT
         )
     try:
-        token = json.loads(completed.stdout)["accessToken"]
-    except (json.JSONDecodeError, KeyError, TypeError, RecursionError):
+        token = load_json(completed.stdout)["accessToken"]  # None if not JSON: a TypeError
+    except (KeyError, TypeError):
         token = None
     if not isinstance(token, str) or _single_token(token) is None:
         raise CredentialUnavailableError(f"{command} printed no access token", hint=AZURE_HINT)

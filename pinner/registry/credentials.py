@@ -24,7 +24,6 @@ Public API:
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -32,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, TypeAlias
 
+from pinner.jsonload import load_json
 from pinner.programs import ProgramError, find_program, run_program
 from pinner.registry.errors import CredentialUnavailableError, ImageAuthError
 
@@ -177,9 +177,9 @@ def run_credential_helper(name: str, server_url: str) -> Credential | None:
             hint=f"Run `{program} get` by hand to see why, or log in again.",
         )
     try:
-        reply = json.loads(completed.stdout)
+        reply = load_json(completed.stdout)  # None if it is not JSON: a TypeError below
         username, secret = str(reply["Username"]), str(reply["Secret"])
-    except (json.JSONDecodeError, KeyError, TypeError, RecursionError):
+    except (KeyError, TypeError):
         raise CredentialUnavailableError(
             f"{program} printed something that is not a credential for {server_url}",
             hint=f"Check that {program} works with `{program} get`.",

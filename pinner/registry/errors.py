@@ -16,7 +16,7 @@ Messages never contain credentials or tokens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from pinner.errors import AuthError, RegistryError
@@ -98,17 +98,26 @@ class HostUnreachableError(ImageLookupError):
 K = TypeVar("K")
 
 
-def by_host(failures: Mapping[K, object]) -> list[list[K]]:
-    """The keys of ``failures`` in order, one group per key, except that the keys whose host
-    could not be reached are one group per host (at its first key's place)."""
+def failure_report(failures: Mapping[K, object], where: Callable[[K], str]) -> list[str]:
+    """One message per failed lookup, in order, each followed by ``used at <where(key)>``;
+    except that all lookups on one host that could not be reached are one message, at the
+    first one's place, naming each image with where it is used."""
     groups: list[list[K]] = []
     hosts: dict[str, list[K]] = {}
     for key, error in failures.items():
-        if isinstance(error, HostUnreachableError):
-            if error.host not in hosts:
-                hosts[error.host] = []
-                groups.append(hosts[error.host])
+        if not isinstance(error, HostUnreachableError):
+            groups.append([key])
+        elif error.host in hosts:
             hosts[error.host].append(key)
         else:
-            groups.append([key])
-    return groups
+            hosts[error.host] = [key]
+            groups.append(hosts[error.host])
+    messages = []
+    for keys in groups:
+        first = failures[keys[0]]
+        if len(keys) == 1 or not isinstance(first, HostUnreachableError):
+            messages.append(f"{first}\n  used at {where(keys[0])}")
+            continue
+        uses = [f"  {getattr(failures[key], 'image', '')} used at {where(key)}" for key in keys]
+        messages.append("\n".join([first.for_images(len(keys)), *uses]))
+    return messages

@@ -182,7 +182,9 @@ class DockerConfigKeychain:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        # Not load_json: the message names the cause. ValueError: not UTF-8, not JSON, or a
+        # number of more digits than int() converts; RecursionError: nested too deeply.
+        except (OSError, ValueError, RecursionError) as err:
             raise self._broken(
                 f"{self._kind} {path} cannot be read ({type(err).__name__})"
             ) from None
