@@ -10,6 +10,9 @@ Public API:
   retries 408/429/5xx and connection errors with exponential backoff and jitter, honouring
   ``Retry-After`` up to 30 s (a longer one is not waited for), and reads at most ``limit`` bytes,
   counted after decoding, as they are decoded (:mod:`pinner.registry.decoding`).
+  A name that does not resolve is not retried; a host that cannot be resolved or connected to
+  is tried once per run, and every later request to it fails at once with the same
+  ``HostUnreachableError`` (:mod:`pinner.registry.reachability`).
 - ``Reply(status, headers, body, url)``; ``registry_error(body) -> (code, message)``: the first
   ``errors[]`` entry (or OAuth2 ``error``) of a JSON error body; ``url_host(url)``.
 """
@@ -21,6 +24,7 @@ import logging
 import random
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -30,8 +34,9 @@ from pinner.jsonload import load_json
 from pinner.registry import deadline
 from pinner.registry.connect import guarded_transport
 from pinner.registry.decoding import read_body
-from pinner.registry.errors import ImageLookupError
+from pinner.registry.errors import HostUnreachableError, ImageLookupError
 from pinner.registry.hosts import is_loopback, reachable_from, split_host
+from pinner.registry.reachability import Reachability, is_unresolvable
 from pinner.untrusted import header_safe
 
 log = logging.getLogger(__name__)
@@ -111,6 +116,7 @@ class Transport:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.insecure = insecure
+        self._reachability = Reachability()
         self._retries = retries
         self._sleep = sleep
         self._timeout = timeout
@@ -141,7 +147,11 @@ class Transport:
         with self._lock:
             client = self._clients.get(allowed)
             if client is None:
-                transport = self._test_transport or guarded_transport(self._limits, allowed)
+                transport = self._test_transport
+                # Behind a proxy, httpx's own transport (which honours HTTPS_PROXY, NO_PROXY):
+                # the proxy makes the connection, so its address cannot be checked here.
+                if transport is None and not _behind_proxy():
+                    transport = guarded_transport(self._limits, allowed)
                 client = httpx.Client(
                     timeout=self._timeout,
                     transport=transport,
@@ -160,6 +170,20 @@ class Transport:
         form: Mapping[str, str] | None = None,
         registry: str = "",
     ) -> Reply:
+        host = url_host(url)
+        with self._reachability.first_contact(host):
+            return self._send(method, url, headers, limit, form, host, registry)
+
+    def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: Mapping[str, str],
+        limit: int,
+        form: Mapping[str, str] | None,
+        host: str,
+        registry: str,
+    ) -> Reply:
         """``registry``: the host the user named that this request is made for; connections to
         any other host (a realm, a redirect) follow :func:`pinner.registry.hosts.reachable_from`.
         """
@@ -175,9 +199,13 @@ class Transport:
                     attempt >= self._retries
                     or untrusted
                     or isinstance(err, httpx.UnsupportedProtocol)
+                    or is_unresolvable(err)  # the same answer a second later
                     or _past_deadline(delay)
                 ):
-                    raise _network_failure(url, err, untrusted, self._timeout) from None
+                    failure = _network_failure(url, err, untrusted, self._timeout)
+                    if isinstance(failure, HostUnreachableError):
+                        self._reachability.failed(host, failure)
+                    raise failure from None
                 log.debug("%s from %s; retrying in %.1fs", type(err).__name__, url.host, delay)
             else:
                 if reply.status not in RETRY_STATUSES or attempt >= self._retries:
@@ -254,6 +282,11 @@ class Transport:
         )
 
 
+def _behind_proxy() -> bool:
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
+
+
 def _past_deadline(delay: float) -> bool:
     """Whether waiting ``delay`` and trying again would end past the lookup's deadline."""
     left = deadline.remaining()
@@ -297,6 +330,10 @@ def _network_failure(
         waited = f" within {seconds:g}s" if seconds is not None else ""
         cause = f"{host} did not answer{waited} ({text})"
         hint = "Check the registry host name, or allow more time with --timeout SECONDS."
+        if isinstance(err, httpx.ConnectTimeout):
+            return HostUnreachableError(cause, host=host, hint=hint)
+    elif isinstance(err, httpx.ConnectError) and not untrusted:
+        return HostUnreachableError(f"cannot reach {host}: {text}", host=host, hint=hint)
     elif isinstance(err, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
         cause = f"the connection to {host} broke off ({text})"
     else:
