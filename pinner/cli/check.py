@@ -30,7 +30,9 @@ from pinner.cli.options import (
     Quiet,
 )
 from pinner.cli.progress import Progress
+from pinner.helm import digest_key_notices
 from pinner.manifests.finder import ImageSite
+from pinner.manifests.skipped import Skipped
 from pinner.pinning import Tally
 from pinner.policy import is_exempt, is_pinned
 from pinner.report import check_report, summary_line, summary_record
@@ -61,14 +63,15 @@ def check(
     violations: list[ImageSite] = []
     errors: list[str] = []
     notices: list[str] = []
+    skipped: list[Skipped] = []
     tally = Tally()
     # One file at a time, keeping only what is reported: memory follows the largest file.
     for scan in iter_scan_arguments(
         paths, settings, Progress.for_terminal(quiet), keep_sources=False
     ):
         tally.files += 1
-        if scan.notice:
-            notices.append(scan.notice)
+        skipped += scan.skipped
+        tally.skipped += len(scan.skipped)
         if scan.error is not None:
             errors.append(str(scan.error))
             tally.unreadable += 1
@@ -84,13 +87,14 @@ def check(
                 tally.already_pinned += 1
             else:
                 violations.append(site)
+    notices += digest_key_notices(violations)
     seconds = time.monotonic() - started
     summary = summary_record(tally, seconds, not_pinned=len(violations))
-    out(check_report(violations, errors, notices, summary, output_format))
+    out(check_report(violations, errors, notices, summary, output_format, skipped))
     if output_format == "text":
         print_errors(errors)
         if not quiet:
-            print_notices(notices)
+            print_notices([skip.message for skip in skipped] + notices)
     if not quiet:
         err(summary_line("check", tally, seconds, not_pinned=len(violations)))
     code = max(EXIT_ERROR if errors else EXIT_OK, EXIT_CHANGES if violations else EXIT_OK)

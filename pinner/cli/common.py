@@ -31,6 +31,7 @@ def command_settings(
     exclude: Sequence[str] | None = None,
     max_file_size: str | None = None,
     jobs: int | None = None,
+    helm_digest_in_tag: bool | None = None,
 ) -> Settings:
     """The settings of one run: ``.pinner.yaml`` (or ``config``) overridden by the flags."""
     if config is not None and no_config:
@@ -46,6 +47,7 @@ def command_settings(
         exclude=tuple(exclude or ()),
         max_file_size=None if max_file_size is None else parse_max_file_size(max_file_size),
         jobs=jobs,
+        helm_digest_in_tag=helm_digest_in_tag,
     )
     try:
         return load_settings(overrides, config_file=config, use_config=not no_config)
@@ -97,7 +99,7 @@ def iter_scan_arguments(
     if is_stdin(arguments):
         # One byte more than pinner reads tells the scan that the input is too large.
         raw = read_capped(sys.stdin.buffer, settings.max_file_size)
-        yield scan_stdin(raw, settings.rules, settings.max_file_size)
+        yield scan_stdin(raw, settings.rules, settings.max_file_size, settings.helm_shapes)
         return
     try:
         yield from iter_scans(
@@ -108,6 +110,7 @@ def iter_scan_arguments(
             settings.max_file_size,
             jobs=settings.jobs,
             keep_sources=keep_sources,
+            shapes=settings.helm_shapes,
         )
     except PinnerError as exc:  # a folder git could not list
         progress.finish()

@@ -31,6 +31,7 @@ from pinner.cli.options import (
     Exempt,
     Format,
     GcloudHosts,
+    HelmDigestInTag,
     InsecureRegistries,
     Jobs,
     KeepTag,
@@ -45,6 +46,7 @@ from pinner.cli.options import (
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import RegistryOptions, resolve_online
 from pinner.errors import PinnerError
+from pinner.helm import digest_key_notices, left_alone
 from pinner.lockfile import format_digest_lines, load_digest_files
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.rewrite import PendingWrite, write_all_atomic
@@ -80,6 +82,7 @@ def pin(
         bool,
         typer.Option("--update", help="Move name:tag@sha256:... pins to the tag's current digest."),
     ] = False,
+    helm_digest_in_tag: HelmDigestInTag = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Change nothing; exit 1 if something would change.")
     ] = False,
@@ -126,9 +129,15 @@ def pin(
         exclude=exclude,
         max_file_size=max_file_size,
         jobs=jobs,
+        helm_digest_in_tag=helm_digest_in_tag,
     )
     stdin_mode = is_stdin(paths or ["."])
-    options = PinOptions(keep_tag=settings.keep_tag, exempt=settings.exempt, update=update)
+    options = PinOptions(
+        keep_tag=settings.keep_tag,
+        exempt=settings.exempt,
+        update=update,
+        digest_in_tag=settings.helm_digest_in_tag,
+    )
     try:
         # With --update too: a digest file says what each tag points to now.
         known = load_digest_files(digest_files or ())
@@ -158,7 +167,9 @@ def pin(
     ]
     write = not (dry_run or diff)
     changed = _emit(plans, stdin_mode=stdin_mode, write=write, diff=diff, errors=errors)
-    notices = [scan.notice for scan in scans if scan.notice]
+    left = [site for plan in plans for site in plan.left_alone]
+    skipped = [skip for scan in scans for skip in scan.skipped]
+    notices = digest_key_notices(left)
     if write_digests is not None and not errors:
         notices += _write_lock(write_digests, scans, options, wanted, digests, errors)
 
@@ -169,7 +180,13 @@ def pin(
     changes = [change for plan in plans for change in plan.changes]
     written = write and not errors if stdin_mode else write
     report = pin_report(
-        changes, errors, notices, summary_record(tally, seconds), output_format, written=written
+        changes,
+        errors,
+        notices,
+        summary_record(tally, seconds),
+        output_format,
+        written=written,
+        skipped=skipped + [left_alone(site) for site in left],
     )
     # Standard output carries the report, unless it carries the pinned stream or the diff.
     show = err if stdin_mode or diff else out
@@ -180,7 +197,7 @@ def pin(
             show(report)
         print_errors(errors)
         if not quiet:
-            print_notices(notices)
+            print_notices([skip.message for skip in skipped] + notices)
     if not quiet:
         err(summary_line("pin", tally, seconds))
     if errors:

@@ -115,7 +115,7 @@ def verify(
         raise typer.Exit(EXIT_ERROR) from None
     finally:
         progress.finish()
-    notices = [scan.notice for scan in scans if scan.notice]
+    notices = [skip.message for scan in scans for skip in scan.skipped]
     seconds = time.monotonic() - started
     out(verify_report(result, notices, seconds, output_format))
     if output_format == "text":

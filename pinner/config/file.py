@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pinner.config.shapes import read_shapes
 from pinner.config.values import (
     MAX_CONCURRENCY,
     KeyReader,
@@ -26,6 +27,7 @@ from pinner.config.values import (
 )
 from pinner.errors import ConfigError
 from pinner.manifests.finder import Rule
+from pinner.manifests.helm_shapes import BlockShape
 from pinner.manifests.yamlnodes import MappingNode, MarkedYAMLError, ScalarNode, compose_documents
 
 CONFIG_NAME = ".pinner.yaml"
@@ -34,6 +36,8 @@ READERS: dict[str, KeyReader] = {
     "exclude": read_string_list,
     "exempt": read_string_list,
     "gcloud_hosts": read_string_list,
+    "helm_digest_in_tag": read_bool,
+    "helm_shapes": read_shapes,
     "insecure_registries": read_string_list,
     "keep_tag": read_bool,
     "max_file_size": read_size,
@@ -59,6 +63,8 @@ class FileConfig:
     exclude: tuple[str, ...] = ()
     max_file_size: int | None = None  # bytes
     rules: tuple[Rule, ...] = ()
+    helm_shapes: tuple[BlockShape, ...] = ()
+    helm_digest_in_tag: bool | None = None
 
 
 def find_config(start: Path) -> Path | None:

@@ -18,6 +18,7 @@ from typing import TypeVar
 from pinner.config.file import FileConfig, display_name, find_config, load_config
 from pinner.manifests.files import DEFAULT_MAX_FILE_BYTES
 from pinner.manifests.finder import Rule
+from pinner.manifests.helm_shapes import SHAPES, BlockShape
 
 DEFAULT_CONCURRENCY = 16
 T = TypeVar("T")
@@ -37,6 +38,7 @@ class Overrides:
     exclude: Sequence[str] = ()
     max_file_size: int | None = None  # bytes
     jobs: int | None = None  # processes that read files; flag only: it is the machine's business
+    helm_digest_in_tag: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class Settings:
     max_file_size: int = DEFAULT_MAX_FILE_BYTES  # a larger file (or stdin) is refused unread
     jobs: int | None = None  # None: one process per CPU for a large tree (pinner.manifests.workers)
     rules: tuple[Rule, ...] = ()
+    # Image block shapes of Helm values: .pinner.yaml's helm_shapes, then the built-in ones.
+    helm_shapes: tuple[BlockShape, ...] = SHAPES
+    helm_digest_in_tag: bool = False
     config: str | None = None  # the file the settings came from, as messages name it
 
 
@@ -89,6 +94,8 @@ def merge(file: FileConfig, flags: Overrides, *, has_file: bool = True) -> Setti
         max_file_size=_first(flags.max_file_size, file.max_file_size, DEFAULT_MAX_FILE_BYTES),
         jobs=flags.jobs,
         rules=file.rules,
+        helm_shapes=(*file.helm_shapes, *SHAPES),
+        helm_digest_in_tag=_first(flags.helm_digest_in_tag, file.helm_digest_in_tag, False),
         config=file.display if has_file else None,
     )
 

@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
+from pinner.manifests.charts import Chart, chart_of
 from pinner.manifests.files import (
     DEFAULT_MAX_FILE_BYTES,
     STDIN,
@@ -16,7 +17,9 @@ from pinner.manifests.files import (
     decode,
     read_source,
 )
-from pinner.manifests.finder import ImageSite, Rule, TemplateFile, find_images
+from pinner.manifests.finder import ImageSite, Rule, TemplateFile, find_all
+from pinner.manifests.helm_shapes import SHAPES, BlockShape
+from pinner.manifests.skipped import Skipped
 from pinner.manifests.walk import discover_names
 from pinner.reference import Reference, parse_reference
 
@@ -41,7 +44,9 @@ class FileScan:
     # other images; `pin` leaves such a file alone.
     invalid: dict[int, PinnerError] = field(default_factory=dict)
     error: PinnerError | None = None
-    notice: str | None = None  # skipped, not failed (a template)
+    # Passed over, not failed: a template that is not YAML (line 0), or each image in it that
+    # a template expression fills in.
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def scan_paths(
@@ -67,6 +72,7 @@ def iter_scans(
     *,
     jobs: int | None = None,
     keep_sources: bool = True,
+    shapes: Sequence[BlockShape] = SHAPES,
 ) -> Iterator[FileScan]:
     """``scan_paths`` one file at a time: a command that keeps only what it reports holds one
     file's text at a time, so its memory follows the largest file, not the tree.
@@ -77,7 +83,7 @@ def iter_scans(
     """
     # Names as strings, a Path made for each file as it is read: the list can be long.
     targets = list(discover_names(arguments, exclude))
-    reader = FileReader(tuple(rules), max_bytes, keep_sources)
+    reader = FileReader(tuple(rules), max_bytes, keep_sources, tuple(shapes))
     scans: Iterable[FileScan] = map(reader, targets)
     if len(targets) >= PARALLEL_MIN_FILES:
         # Imported here: a commit hook reading a few files needs no process pool.
@@ -104,35 +110,47 @@ class FileReader:
     rules: tuple[Rule, ...]
     max_bytes: int
     keep_sources: bool = True
+    shapes: tuple[BlockShape, ...] = SHAPES
 
     def __call__(self, target: Target) -> FileScan:
         display, name = target
         read = partial(read_source, Path(name), display, self.max_bytes)
-        scan = scan_source(display, read, self.rules)
+        scan = scan_source(display, read, self.rules, self.shapes, chart_of(name, display))
         if not (self.keep_sources and scan.sites):
             scan.source = None  # nothing will be written: the text need not be kept (or sent)
         return scan
 
 
 def scan_stdin(
-    raw: bytes, rules: Sequence[Rule] = (), max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    raw: bytes,
+    rules: Sequence[Rule] = (),
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    shapes: Sequence[BlockShape] = SHAPES,
 ) -> FileScan:
     """Scan standard input's bytes, read with ``read_capped(..., max_bytes)``."""
-    return scan_source(STDIN_NAME, partial(decode, raw, STDIN_NAME, None, max_bytes), rules)
+    read = partial(decode, raw, STDIN_NAME, None, max_bytes)
+    return scan_source(STDIN_NAME, read, rules, shapes)
 
 
-def scan_source(display: str, read: Callable[[], SourceFile], rules: Sequence[Rule]) -> FileScan:
+def scan_source(
+    display: str,
+    read: Callable[[], SourceFile],
+    rules: Sequence[Rule],
+    shapes: Sequence[BlockShape] = SHAPES,
+    chart: Chart | None = None,
+) -> FileScan:
+    """``chart``: the file is that chart's values (``pinner.manifests.charts``)."""
     scan = FileScan(display)
     try:
         source = scan.source = read()
-        scan.sites = find_images(source.text, display, rules)
+        scan.sites, scan.skipped = find_all(source.text, display, rules, shapes=shapes, chart=chart)
         for index, site in enumerate(scan.sites):
             try:
                 scan.references[index] = _parse(site)
             except ManifestError as exc:
                 scan.invalid[index] = exc
     except TemplateFile as notice:
-        scan.notice = str(notice)
+        scan.skipped = [Skipped(display, 0, 0, str(notice))]
         scan.sites = []
         scan.references = {}
     except ManifestError as exc:
