@@ -137,8 +137,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_check_github(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "check", *EXEMPT, "--format", "github", "k8s") == (
         2,
-        f"::error file=k8s/app.yaml,line=13,col=16::{VIOLATION}\n{WARNING}\n"
-        f"::error::{ERROR}\n",
+        f"::error file=k8s/app.yaml,line=13,col=16::{VIOLATION}\n{WARNING}\n::error::{ERROR}\n",
         CHECK_SUMMARY,
     )
 
@@ -221,8 +220,7 @@ def test_pin_github(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert run(capsys, *PIN, "--format", "github", *FILES) == (
         1,
-        f"::notice file=k8s/app.yaml,line=13,col=16::pinned nginx:1.27 as nginx@{A}\n"
-        f"{WARNING}\n",
+        f"::notice file=k8s/app.yaml,line=13,col=16::pinned nginx:1.27 as nginx@{A}\n{WARNING}\n",
         PIN_SUMMARY,
     )
 
