@@ -281,7 +281,7 @@ class _Finder:
     def visit_chart_values(self, root: Node, chart: Chart) -> None:
         no_version = f"{chart.folder}/Chart.yaml has no appVersion"
         context = ValuesContext(
-            self.path, "", chart.folder, chart.app_version, no_version, self.shapes
+            self.path, "", f"chart {chart.folder}", chart.app_version, no_version, self.shapes
         )
         self.visit_values(root, VALUES_FILE_KIND, "", context)
 
