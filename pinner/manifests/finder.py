@@ -1,7 +1,7 @@
 """Where images live in Kubernetes objects, and the exact span of each image in the text.
 
-The places are data (``POD_SPEC_PATHS``, ``Rule``), as in kbld's search rules. Objects of other
-kinds that embed a pod spec are found by shape. No network, no writes.
+The places are data (``pinner.kinds.WORKLOAD_KINDS``, ``Rule``), as in kbld's search rules.
+Objects of other kinds that embed a pod spec are found by shape. No network, no writes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from functools import partial
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
+from pinner.kinds import WORKLOAD_KINDS
 from pinner.manifests.charts import Chart
 from pinner.manifests.helm_shapes import (
     SHAPES,
@@ -35,16 +36,9 @@ from pinner.manifests.yamlnodes import (
     iter_documents,
 )
 
+# Where each built-in workload kind holds its pod spec (the one table in pinner.kinds).
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec",),
-    "PodTemplate": ("template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    kind: workload.pod_spec for kind, workload in WORKLOAD_KINDS.items()
 }
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 # Built-in kinds that never embed a pod spec: not worth walking in search of one.
@@ -203,8 +197,9 @@ def find_all(
             finder.skip_template(site.line, site.column, site.field, site.container)
         else:
             sites.append(site)
-    skipped = sorted(set(finder.skipped), key=lambda skip: (skip.line, skip.column))
-    return Found(sites, skipped)
+    # One per place in the text: aliases of a templated image share it.
+    places = {(skip.line, skip.column): skip for skip in reversed(finder.skipped)}
+    return Found(sites, sorted(places.values(), key=lambda skip: (skip.line, skip.column)))
 
 
 class _Finder:
