@@ -71,12 +71,13 @@ def scan_paths(
     exclude: Iterable[str] = (),
     progress: Progress | None = None,
     max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    shapes: Sequence[BlockShape] = SHAPES,
 ) -> list[FileScan]:
     """Scan every file named or found; raises ManifestError only when a folder cannot be listed.
 
     A file larger than ``max_bytes`` is not read: its scan holds the error that says so.
     """
-    return list(iter_scans(arguments, rules, exclude, progress, max_bytes))
+    return list(iter_scans(arguments, rules, exclude, progress, max_bytes, shapes=shapes))
 
 
 def iter_scans(
