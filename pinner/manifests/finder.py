@@ -15,14 +15,14 @@ from typing import NamedTuple
 from pinner.errors import ManifestError
 from pinner.kinds import WORKLOAD_KINDS
 from pinner.manifests.charts import Chart
-from pinner.manifests.helm_shapes import (
-    SHAPES,
-    VALUES_FILE_KIND,
-    VALUES_KINDS,
-    BlockShape,
-    values_paths,
+from pinner.manifests.helm_shapes import SHAPES, VALUES_FILE_KIND, VALUES_KINDS, BlockShape
+from pinner.manifests.helm_values import (
+    ValuesContext,
+    ValueSlot,
+    chart_values,
+    find_blocks,
+    object_values,
 )
-from pinner.manifests.helm_values import ValuesContext, ValueSlot, find_blocks
 from pinner.manifests.skim import compose_relevant
 from pinner.manifests.skipped import Skipped
 from pinner.manifests.yamlnodes import (
@@ -244,23 +244,9 @@ class _Finder:
             if rule.matches(kind, api_version):
                 self.apply_rule(rule, node, kind, name)
                 return
-        for values_path in values_paths(kind, api_version):
-            for values, prefix in self.follow_all(node, values_path):
-                # A chart fetched from elsewhere: its appVersion is not in this repository.
-                chart = f"{self.path}: {kind} {name}".rstrip()
-                self.visit_values(
-                    values,
-                    kind,
-                    name,
-                    ValuesContext(
-                        self.path,
-                        prefix,
-                        chart,
-                        None,
-                        "the chart is not in this repository",
-                        self.shapes,
-                    ),
-                )
+        values = object_values(node, kind, name, api_version, self.mapping, self.path, self.shapes)
+        for root, context in values:
+            self.visit_values(root, kind, name, context)
         # Kinds are known only in Kubernetes' own API groups: a Knative Service or a Volcano Job
         # shares a name with a built-in kind, not its shape.
         builtin = _is_builtin_group(api_version)
@@ -274,11 +260,7 @@ class _Finder:
                 self.visit_pod_spec(pod_spec, kind, name)
 
     def visit_chart_values(self, root: Node, chart: Chart) -> None:
-        no_version = f"{chart.folder}/Chart.yaml has no appVersion"
-        context = ValuesContext(
-            self.path, "", f"chart {chart.folder}", chart.app_version, no_version, self.shapes
-        )
-        self.visit_values(root, VALUES_FILE_KIND, "", context)
+        self.visit_values(root, VALUES_FILE_KIND, "", chart_values(self.path, chart, self.shapes))
 
     def visit_values(self, root: Node, kind: str, name: str, context: ValuesContext) -> None:
         for found in find_blocks(root, self.mapping, context):
@@ -286,22 +268,6 @@ class _Finder:
                 self.skipped.append(found)
             else:
                 self.add_site(found.node, kind, name, found.field, "", found.image, found.slot)
-
-    def follow_all(self, node: Node, path: Sequence[str]) -> Iterator[tuple[Node, str]]:
-        """Each node at ``path``, where "*" stands for every item of a list, with its dotted
-        path (``spec.sources[1].helm.valuesObject``)."""
-        found: list[tuple[Node, str]] = [(node, "")]
-        for key in path:
-            step: list[tuple[Node, str]] = []
-            for parent, where in found:
-                if key == "*" and isinstance(parent, SequenceNode):
-                    step.extend((item, f"{where}[{i}]") for i, item in enumerate(parent.value))
-                elif isinstance(parent, MappingNode):
-                    child = self.mapping(parent).get(key)
-                    if child is not None:
-                        step.append((child, f"{where}.{key}" if where else key))
-            found = step
-        yield from found
 
     def skip_template(self, line: int, column: int, field: str, container: str) -> None:
         message = TEMPLATE_IMAGE_NOTICE.format(

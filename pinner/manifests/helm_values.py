@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 from pinner.errors import InvalidReferenceError
-from pinner.manifests.helm_shapes import BlockShape
+from pinner.manifests.charts import Chart
+from pinner.manifests.helm_shapes import BlockShape, values_paths
 from pinner.manifests.rewrite import Edit
 from pinner.manifests.skipped import Skipped
 from pinner.manifests.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -53,6 +54,30 @@ class ValuesContext(NamedTuple):
     app_version: str | None  # the chart's appVersion, if pinner can see the chart
     no_version: str  # why the appVersion is unknown, for the message about an empty tag
     shapes: Sequence[BlockShape]
+
+
+def chart_values(path: str, chart: Chart, shapes: Sequence[BlockShape]) -> ValuesContext:
+    """How to read the values file ``path`` of ``chart``."""
+    no_version = f"{chart.folder}/Chart.yaml has no appVersion"
+    return ValuesContext(path, "", f"chart {chart.folder}", chart.app_version, no_version, shapes)
+
+
+def object_values(
+    node: Node,
+    kind: str,
+    name: str,
+    api_version: str,
+    mapping: MappingReader,
+    path: str,
+    shapes: Sequence[BlockShape],
+) -> Iterator[tuple[Node, ValuesContext]]:
+    """The values a HelmRelease or an Application holds (``VALUES_PATHS``), and how to read them."""
+    owner = f"{path}: {kind} {name}".rstrip()
+    # A chart fetched from elsewhere: its appVersion is not in this repository.
+    elsewhere = "the chart is not in this repository"
+    for values_path in values_paths(kind, api_version):
+        for values, prefix in _follow_all(node, values_path, mapping):
+            yield values, ValuesContext(path, prefix, owner, None, elsewhere, shapes)
 
 
 def find_blocks(
@@ -156,6 +181,25 @@ def _block(
     return Block(
         tag_node, image, where, ValueSlot("tag", tag.partition("@")[0], flow, context.chart)
     )
+
+
+def _follow_all(
+    node: Node, path: Sequence[str], mapping: MappingReader
+) -> Iterator[tuple[Node, str]]:
+    """Each node at ``path``, where "*" stands for every item of a list, with its dotted path
+    (``spec.sources[1].helm.valuesObject``)."""
+    found: list[tuple[Node, str]] = [(node, "")]
+    for key in path:
+        step: list[tuple[Node, str]] = []
+        for parent, where in found:
+            if key == "*" and isinstance(parent, SequenceNode):
+                step.extend((item, f"{where}[{i}]") for i, item in enumerate(parent.value))
+            elif isinstance(parent, MappingNode):
+                child = mapping(parent).get(key)
+                if child is not None:
+                    step.append((child, _join(where, key)))
+        found = step
+    yield from found
 
 
 def _global(root: Node, path: tuple[str, ...], mapping: MappingReader) -> str | None:
