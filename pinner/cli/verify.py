@@ -42,7 +42,15 @@ from pinner.cli.resolve import RegistryOptions, client_settings
 from pinner.config.settings import Settings
 from pinner.errors import PinnerError
 from pinner.manifests.scan import FileScan
-from pinner.report import github_annotation, github_error, site_record, where
+from pinner.manifests.skipped import Skipped
+from pinner.report import (
+    github_annotation,
+    github_error,
+    site_record,
+    skipped_annotation,
+    skipped_record,
+    where,
+)
 from pinner.verify import (
     DRIFT,
     MISSING,
@@ -115,15 +123,15 @@ def verify(
         raise typer.Exit(EXIT_ERROR) from None
     finally:
         progress.finish()
-    notices = [skip.message for scan in scans for skip in scan.skipped]
+    skipped = [skip for scan in scans for skip in scan.skipped]
     seconds = time.monotonic() - started
-    out(verify_report(result, notices, seconds, output_format))
+    out(verify_report(result, [], seconds, output_format, skipped))
     if output_format == "text":
         print_errors(result.errors)
         if not quiet:
-            print_notices(notices)
+            print_notices([skip.message for skip in skipped])
     if not quiet:
-        err(summary_line(result, seconds))
+        err(summary_line(result, seconds, len(skipped)))
     problems = result.count(DRIFT) + result.count(MISSING)
     code = max(EXIT_ERROR if result.errors else EXIT_OK, EXIT_CHANGES if problems else EXIT_OK)
     raise typer.Exit(code)
@@ -173,7 +181,11 @@ def finding_message(check: PinCheck) -> str | None:
 
 
 def verify_report(
-    result: VerifyResult, notices: Sequence[str], seconds: float, output_format: str
+    result: VerifyResult,
+    notices: Sequence[str],
+    seconds: float,
+    output_format: str,
+    skipped: Sequence[Skipped] = (),
 ) -> str:
     """Problems as text lines, one JSON document with every pin, or GitHub annotations."""
     if output_format == "json":
@@ -182,7 +194,8 @@ def verify_report(
             "results": [_record(check) for check in result.checks],
             "errors": list(result.errors),
             "notices": list(notices),
-            "summary": summary_record(result, seconds),
+            "skipped": [skipped_record(skip) for skip in skipped],
+            "summary": summary_record(result, seconds, len(skipped)),
         }
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     lines: list[str] = []
@@ -197,6 +210,7 @@ def verify_report(
             prefix = "warning: " if check.status == PLATFORM else ""
             lines.append(f"{where(check.site)}: {prefix}{message}")
     if output_format == "github":
+        lines += [skipped_annotation(skip) for skip in skipped]
         lines += [github_error(message) for message in result.errors]
         lines += [github_error(message, "notice") for message in notices]
     return "".join(f"{line}\n" for line in lines)
@@ -217,7 +231,7 @@ def _record(check: PinCheck) -> dict[str, Any]:
     }
 
 
-def summary_record(result: VerifyResult, seconds: float) -> dict[str, float]:
+def summary_record(result: VerifyResult, seconds: float, skipped: int = 0) -> dict[str, float]:
     return {
         "files": result.files,
         "references": result.references,
@@ -228,11 +242,12 @@ def summary_record(result: VerifyResult, seconds: float) -> dict[str, float]:
         "not_pinned": result.not_pinned,
         "exempt": result.exempt,
         "failed": result.failed,
+        "skipped": skipped,
         "seconds": round(seconds, 2),
     }
 
 
-def summary_line(result: VerifyResult, seconds: float) -> str:
+def summary_line(result: VerifyResult, seconds: float, skipped: int = 0) -> str:
     files = f"{result.files} file{'' if result.files == 1 else 's'}"
     references = f"{result.references} reference{'' if result.references == 1 else 's'}"
     warnings = result.count(PLATFORM)
@@ -245,6 +260,8 @@ def summary_line(result: VerifyResult, seconds: float) -> str:
         f"{result.exempt} exempt",
         f"{result.failed} failed",
     ]
+    if skipped:
+        parts.append(f"{skipped} skipped")
     return (
         f"pinner verify: {files} scanned, {references} found: {', '.join(parts)} ({seconds:.2f}s)"
     )

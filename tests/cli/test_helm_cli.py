@@ -109,3 +109,20 @@ def test_a_template_file_beside_the_values_is_counted(capsys: pytest.CaptureFixt
         "::warning file=chart/templates/pod.yaml::chart/templates/pod.yaml: skipped: this looks "
         "like a Go/Helm template ('{{'); render it first (helm template ... | pinner pin -).\n"
     )
+
+
+def test_verify_counts_what_it_skipped(capsys: pytest.CaptureFixture[str]) -> None:
+    Path("chart/templates").mkdir()
+    Path("chart/templates/pod.yaml").write_text(
+        "kind: Pod\nspec:\n  containers:\n    - name: web\n      image: '{{ .Values.image }}'\n"
+    )
+    code, out, _ = run(capsys, "verify", "--format", "json", "chart/templates")
+    report = json.loads(out)
+    assert code == 0
+    assert [(s["path"], s["line"]) for s in report["skipped"]] == [("chart/templates/pod.yaml", 5)]
+    assert report["summary"]["skipped"] == 1
+    code, out, err = run(capsys, "verify", "chart/templates")
+    assert err[0].startswith("notice: chart/templates/pod.yaml:5:14: skipped: the image of ")
+    assert ", 0 failed, 1 skipped (" in err[1]
+    code, out, _ = run(capsys, "verify", "--format", "github", "chart/templates")
+    assert out.startswith("::warning file=chart/templates/pod.yaml,line=5,col=14::")
