@@ -17,6 +17,7 @@ from pathlib import Path
 from unittest import mock
 
 import pinner.manifests.finder as finder_module
+import pinner.manifests.helm_values as helm_values_module
 import pinner.manifests.scan as scan_module
 from benchmarks.common import Sizes, Summary, Table, run_pinner
 from benchmarks.scan_bench import manifest_paths
@@ -30,7 +31,7 @@ def values_search_off() -> Iterator[None]:
     """pinner without the values search: no file is a chart's values, no object holds values."""
     with (
         mock.patch.object(scan_module, "chart_of", lambda name, display: None),
-        mock.patch.object(finder_module, "values_paths", lambda kind, api_version: ()),
+        mock.patch.object(helm_values_module, "values_paths", lambda kind, api_version: ()),
         mock.patch.object(finder_module, "VALUES_KINDS", frozenset()),
     ):
         yield
