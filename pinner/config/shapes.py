@@ -8,7 +8,7 @@ Each entry names the keys of one convention, e.g. calico's tigera-operator block
         tag: version
         registry: registry
 
-They are tried before the built-in shapes (``pinner.manifests.helm_shapes.SHAPES``).
+They are tried before the built-in shapes (``pinner.helm_shapes.SHAPES``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import difflib
 
 from pinner.config.values import line_of, read_bool, read_string
 from pinner.errors import ConfigError
-from pinner.manifests.helm_shapes import BlockShape
+from pinner.helm_shapes import BlockShape
 from pinner.manifests.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
 
 SHAPE_KEYS = (

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
-from pinner.kinds import WORKLOAD_KINDS
+from pinner.helm_shapes import SHAPES, VALUES_FILE_KIND, VALUES_KINDS, BlockShape
+from pinner.kinds import WORKLOAD_KINDS, Rule
 from pinner.manifests.charts import Chart
-from pinner.manifests.helm_shapes import SHAPES, VALUES_FILE_KIND, VALUES_KINDS, BlockShape
 from pinner.manifests.helm_values import (
     ValuesContext,
     ValueSlot,
@@ -33,6 +32,7 @@ from pinner.manifests.yamlnodes import (
     Node,
     ScalarNode,
     SequenceNode,
+    invalid_yaml,
     iter_documents,
 )
 
@@ -89,19 +89,6 @@ TEMPLATE_IMAGE_NOTICE = (
 )
 
 
-@dataclass(frozen=True)
-class Rule:
-    """An extra place where images live in a custom resource (from ``.pinner.yaml``)."""
-
-    kind: str
-    api_version: str | None = None
-    pod_spec: tuple[str, ...] | None = None
-    images: tuple[tuple[str, ...], ...] = ()
-
-    def matches(self, kind: str, api_version: str) -> bool:
-        return self.kind == kind and self.api_version in (None, api_version)
-
-
 class ImageSite(NamedTuple):
     """One image value in one file: what it says and exactly where it is."""
 
@@ -121,12 +108,22 @@ class ImageSite(NamedTuple):
     # reference the block renders to, and the span is its digest's or its tag's value).
     slot: ValueSlot | None = None
 
+    @property
+    def where(self) -> str:
+        """``path:line:column``, as messages name the place."""
+        return f"{self.path}:{self.line}:{self.column}"
+
 
 class Found(NamedTuple):
     """What ``find_all`` read in one text: its images, and those it had to pass over."""
 
     sites: list[ImageSite]
     skipped: list[Skipped]
+
+
+def locations(sites: Iterable[ImageSite]) -> str:
+    """``a.yaml:3:14, b.yaml:9:16``: every place, for a message about an image used in several."""
+    return ", ".join(site.where for site in sites)
 
 
 class TemplateFile(ManifestError):
@@ -177,15 +174,8 @@ def find_all(
                 f"{path}: skipped: this looks like a Go/Helm template ('{{{{'); render it first "
                 "(helm template ... | pinner pin -)."
             ) from None
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        start = exc.context_mark
-        if exc.problem and exc.context and start and mark and start.line != mark.line:
-            # An unclosed bracket or quote fails at the end of the file: say where it opened.
-            problem += f" ({exc.context.strip()} that starts on line {start.line + 1})"
         raise ManifestError(
-            f"{path}{line}: invalid YAML: {problem}. Fix the syntax; the file was not changed."
+            f"{invalid_yaml(exc, path)}. Fix the syntax; the file was not changed."
         ) from None
     if objection is not None:
         raise objection

@@ -1,7 +1,7 @@
 """Image blocks in Helm values: what each renders to, and where ``pin`` writes its digest.
 
 A chart's values hold an image as parts (``registry``, ``repository``, ``tag``, ``digest``; the
-shapes are data in ``pinner.manifests.helm_shapes``). ``find_blocks`` walks one values tree and
+shapes are data in ``pinner.helm_shapes``). ``find_blocks`` walks one values tree and
 gives, for every block, the reference the chart's templates would render and the scalar ``pin``
 rewrites: the block's ``digest`` value where it has that key, else its ``tag`` (written as
 ``tag@sha256:...`` only when the user opts in). What pinner cannot know without rendering (a
@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 from pinner.errors import InvalidReferenceError
+from pinner.helm_shapes import BlockShape, values_paths
 from pinner.manifests.charts import Chart
-from pinner.manifests.helm_shapes import BlockShape, values_paths
 from pinner.manifests.rewrite import Edit
 from pinner.manifests.skipped import Skipped
 from pinner.manifests.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode

@@ -78,9 +78,10 @@ def digest_file(root: Path) -> Path:
 
 
 def scan_charts(folder: Path, config: list[str]) -> list[Any]:
-    from pinner.config.settings import Overrides, load_settings
+    from pinner.config.file import Given
+    from pinner.config.settings import load_settings
 
-    settings = load_settings(Overrides(), config_file=Path(config[1]) if config else None)
+    settings = load_settings(Given(), config_file=Path(config[1]) if config else None)
     return list(scan_paths([str(folder)], shapes=settings.helm_shapes))
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from pinner.cli import main
-from pinner.config.file import parse_config
-from pinner.config.settings import Overrides, merge
+from pinner.config.file import Given, parse_config
+from pinner.config.settings import merge
 from pinner.errors import ConfigError
-from pinner.manifests.helm_shapes import SHAPES, BlockShape
+from pinner.helm_shapes import SHAPES, BlockShape
 
 A = "sha256:" + "a" * 64
 TIGERA = """\
@@ -36,11 +36,11 @@ def test_shapes_are_read_and_come_before_the_built_in_ones() -> None:
         global_overrides=True,
     )
     assert config.helm_shapes == (shape,)
-    settings = merge(config, Overrides())
+    settings = merge(config, Given())
     assert settings.helm_shapes == (shape, *SHAPES)
     assert settings.helm_digest_in_tag is True
     # A flag beats the file.
-    assert merge(config, Overrides(helm_digest_in_tag=False)).helm_digest_in_tag is False
+    assert merge(config, Given(helm_digest_in_tag=False)).helm_digest_in_tag is False
     assert parse_config("helm_shapes:\n  - repository: r\n", "x").helm_shapes == (
         BlockShape("helm_shapes 1", repository="r"),
     )

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from pinner.helm_shapes import SHAPES, BlockShape
 from pinner.manifests.charts import Chart, app_version, chart_of, is_values_name
 from pinner.manifests.finder import Found, find_all
-from pinner.manifests.helm_shapes import SHAPES, BlockShape
 from pinner.manifests.helm_values import ValueSlot, value_edit
 from pinner.manifests.rewrite import apply_edits
 from pinner.manifests.yamlnodes import compose_documents
