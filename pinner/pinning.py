@@ -17,9 +17,12 @@ from pinner.manifests.rewrite import Edit, apply_edits
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt, is_pinned
 from pinner.reference import MatchKey, Reference
+from pinner.registry.errors import failure_report
 
 # Digests for the references no digest file knows: (digests, failure messages), both by key.
-Lookup = Callable[[Sequence[Reference]], tuple[dict[MatchKey, str], dict[MatchKey, str]]]
+# A failure is a message, or the registry's error (which may be about a whole host).
+Failures = dict[MatchKey, "str | PinnerError"]
+Lookup = Callable[[Sequence[Reference]], tuple[dict[MatchKey, str], Failures]]
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def pin_scans(
     wanted = wanted_references(scans, options)
     missing = [reference for key, reference in wanted.items() if key not in known]
     digests = dict(known)
-    failures: dict[MatchKey, str] = {}
+    failures: Failures = {}
     if missing:
         found, failures = lookup(missing)
         digests.update(found)
@@ -123,7 +126,7 @@ def pin_scans(
     return PinRun(plans, errors, wanted, digests)
 
 
-def offline_lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], dict[MatchKey, str]]:
+def offline_lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], Failures]:
     """``--offline``: no registry is asked, so every reference no digest file knows fails."""
     return {}, {
         reference.match_key: (
@@ -135,14 +138,13 @@ def offline_lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], d
 
 
 def failure_messages(
-    scans: Sequence[FileScan], failures: Mapping[MatchKey, str], options: PinOptions
+    scans: Sequence[FileScan], failures: Mapping[MatchKey, str | PinnerError], options: PinOptions
 ) -> list[str]:
-    """Each failed lookup once, with every place that uses the image."""
+    """Each failed lookup once, with every place that uses the image (a host that could not be
+    reached once, with every image on it)."""
     places = sites_by_key(scans, options)
-    return [
-        f"{message}\n  used at {locations(places.get(key, []))}"
-        for key, message in sorted(failures.items())
-    ]
+    ordered = dict(sorted(failures.items()))
+    return failure_report(ordered, lambda key: locations(places.get(key, [])))
 
 
 def needs_digest(site: ImageSite, reference: Reference, options: PinOptions) -> bool:
