@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
-from pinner.pinning import Tally
 from pinner.policy import is_exempt, is_pinned
+from pinner.tally import Tally
 
 
 @dataclass

@@ -8,7 +8,7 @@ exactly; otherwise it is left as it was and the reasons are reported.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from pinner.errors import ManifestError, PinnerError
 from pinner.manifests.finder import ImageSite, locations
@@ -16,6 +16,7 @@ from pinner.manifests.rewrite import Edit, apply_edits
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt, is_pinned
 from pinner.reference import MatchKey, Reference
+from pinner.tally import Tally
 
 # Digests for the references no digest file knows: (digests, failure messages), both by key.
 Lookup = Callable[[Sequence[Reference]], tuple[dict[MatchKey, str], dict[MatchKey, str]]]
@@ -35,23 +36,6 @@ class Change:
     site: ImageSite
     old: str
     new: str
-
-
-@dataclass
-class Tally:
-    """The figures of the summary line."""
-
-    files: int = 0
-    references: int = 0
-    pinned: int = 0
-    already_pinned: int = 0
-    exempt: int = 0
-    failed: int = 0  # references: not resolved, not valid, or in a file left untouched
-    unreadable: int = 0  # files that could not be read or parsed: their images are unknown
-
-    def add(self, other: Tally) -> None:
-        for figure in fields(self):
-            setattr(self, figure.name, getattr(self, figure.name) + getattr(other, figure.name))
 
 
 @dataclass

@@ -5,13 +5,16 @@ Pure functions returning strings: the CLI decides where they go.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pinner.manifests.finder import ImageSite
-from pinner.pinning import Change, Tally
 from pinner.policy import is_pinned
+
+if TYPE_CHECKING:
+    # Annotations only: `pinner check` reports no changes, and need not import pin's logic.
+    from pinner.pinning import Change
+    from pinner.tally import Tally
 
 FORMATS = ("text", "json", "github")
 FIELD_WORDS = {
@@ -170,6 +173,8 @@ def _github_messages(errors: Sequence[str], notices: Sequence[str]) -> list[str]
 
 
 def _json(document: Mapping[str, object]) -> str:
+    import json  # here: a commit hook's text report needs no JSON encoder
+
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -138,7 +138,7 @@ def verify_pins(
     for _, reference in pinned:
         digests.setdefault(_digest_key(reference), reference)
         if reference.tag is not None:
-            bare = replace(reference, digest=None)
+            bare = reference._replace(digest=None)
             entry = tags.setdefault(reference.match_key, (bare, set()))
             entry[1].add(_digest(reference))
 

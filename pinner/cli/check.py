@@ -1,7 +1,7 @@
 """``pinner check``: report every image that is not pinned, offline, with Gatekeeper's rule."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer reads the command's annotations at run
+# time, and string annotations would be compiled and evaluated on every start-up (milliseconds).
 import time
 from contextlib import closing
 

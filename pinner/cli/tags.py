@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -57,7 +56,7 @@ def tags(
 
     progress = Progress.for_terminal(quiet)
     # No default platform (.pinner.yaml may set one): the tags' own digests are compared.
-    with user_errors(progress.finish), RegistryClient(replace(settings, platform=None)) as client:
+    with user_errors(progress.finish), RegistryClient(settings._replace(platform=None)) as client:
         answer = read_tags(client, reference, progress.stage("pinner: reading tags"))
     progress.finish()
     out("".join(f"{tag}\n" for tag in answer.found.tags))

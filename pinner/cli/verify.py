@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 
 from pinner.cli.app import app, check_format, exit_code, finish, user_errors
 from pinner.cli.common import command_settings, scan_arguments
@@ -96,7 +95,7 @@ def _verify(scans: Sequence[FileScan], settings: Settings, progress: Progress) -
     try:
         with (
             user_errors(),  # a bad --platform or mirror: nothing was asked
-            RegistryClient(replace(settings, platform=None)) as client,
+            RegistryClient(settings._replace(platform=None)) as client,
         ):
             return verify_pins(scans, client, options, progress.stage("pinner: verifying pins"))
     finally:

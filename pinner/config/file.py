@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pinner.config.values import (
     KeyReader,
@@ -48,8 +48,7 @@ READERS: dict[str, KeyReader] = {
 }
 
 
-@dataclass(frozen=True)
-class Given:
+class Given(NamedTuple):
     """What one source of settings says: ``.pinner.yaml`` or the command line. ``None`` (or
     empty) means it does not say; ``pinner.config.settings.merge`` makes the ``Settings``."""
 

@@ -94,7 +94,7 @@ class RegistryClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.settings = settings or Settings()
+        self.settings = (settings or Settings()).checked()
         timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
         self._transport = Transport(
             insecure=self.settings.insecure_registries,

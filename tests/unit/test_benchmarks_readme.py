@@ -1,4 +1,4 @@
-"""benchmarks/README.md's figures are written by benchmarks/run.py, below a marker line."""
+"""benchmarks/README.md's figures are written by ``python -m benchmarks.run``, below a marker."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "pinner.lockfile",
             "pinner.pinning",
             "pinner.tags",
+            "pinner.tally",
             "pinner.verify",
             "pinner.writing",
         }
@@ -44,7 +45,8 @@ LAYERS: tuple[frozenset[str], ...] = (
 SIDEWAYS = frozenset(
     {
         ("pinner.config", "pinner.manifests"),  # the YAML composer, for .pinner.yaml's lines
-        ("pinner.check", "pinner.pinning"),  # the Tally of the summary line
+        ("pinner.check", "pinner.tally"),  # the figures of the summary line
+        ("pinner.pinning", "pinner.tally"),
         ("pinner.lockfile", "pinner.pinning"),
         ("pinner.writing", "pinner.pinning"),
         ("pinner.tags", "pinner.verify"),  # the registry reader both need
