@@ -1,18 +1,12 @@
 """What a credential is, and the plumbing keychains share. No HTTP here.
 
-Public API:
-
-- Credentials (reprs redact secrets; ``source`` says where they came from, for messages):
-  ``BasicCredential(username, password)``, ``IdentityToken(username, token)`` (an OAuth2
-  refresh token, used in the token POST) and ``RegistryToken(token)`` (sent to the registry as
-  ``Bearer`` as is). ``Credential`` is their union; ``None`` means anonymous.
-- ``Keychain``: anything with ``resolve(registry) -> Credential | None``, where ``registry`` is a
-  normalized registry name (``docker.io``, ``ghcr.io``, ``localhost:5000``).
-- ``MultiKeychain(*keychains)``: the first keychain with a credential wins; a source that is
-  unavailable is skipped, and its error re-raised only if no other source has a credential.
-- ``Once``: a thread-safe per-key cache of credential lookups that also remembers failures.
-- ``run_program(argv, stdin, program)``: a fixed argv, no shell, a timeout; the output is
-  returned to the caller and never logged.
+A credential is a username and password, an identity token (an OAuth2 refresh token, used in
+the token POST) or a registry token (sent as ``Bearer`` as it is); ``None`` means anonymous.
+Their reprs redact secrets, and each says where it came from, for messages. A keychain answers
+for a normalized registry name (``docker.io``, ``ghcr.io``, ``localhost:5000``); of several,
+the first with a credential wins, and a source that is unavailable is skipped, its error raised
+only if no other has a credential. Lookups are cached per key, failures too. Programs (helpers,
+gcloud) run with a fixed argv, no shell and a timeout; their output is never logged.
 """
 
 from __future__ import annotations

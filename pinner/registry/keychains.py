@@ -1,18 +1,13 @@
 """Keychains: where the credentials for a registry come from. No HTTP here.
 
-Public API (credential records, ``Keychain`` and ``MultiKeychain`` live in
-:mod:`pinner.registry.credentials` and are re-exported here):
-
-- ``DockerConfigKeychain(path=None)``: ``$DOCKER_CONFIG/config.json``, else
-  ``~/.docker/config.json``: ``credHelpers[key]``, then ``credsStore`` (run as
-  ``docker-credential-<name> get``, server URL on stdin), then ``auths`` (``auth``,
-  ``username``/``password``, ``identitytoken``, ``registrytoken``). Docker Hub's key is
-  ``https://index.docker.io/v1/``; URL keys match by hostname, as docker does.
-- ``run_credential_helper(name, server_url)``: one helper lookup; the name is validated first.
-- ``GcloudKeychain(extra_hosts)``: ``gcloud auth print-access-token`` for Google hosts, run at
-  most once per keychain (so once per run), presented as ``oauth2accesstoken:<token>``.
-- ``default_keychain(gcloud_hosts)``: docker config, then gcloud, then anonymous.
-- ``is_google_host(host, extra_hosts)``, ``login_hint(registry, google=...)``, ``config_key``.
+The docker config (``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``) is read as
+docker reads it: ``credHelpers`` for the registry, then ``credsStore`` (run as
+``docker-credential-<name> get``, the server URL on stdin), then ``auths``; Docker Hub's key is
+``https://index.docker.io/v1/``, and URL keys match by hostname. Google hosts (and the extra
+``--gcloud-host``s) get ``gcloud auth print-access-token``, run at most once per run and
+presented as ``oauth2accesstoken:<token>``. The default keychain tries the docker config, then
+gcloud, then goes anonymous; the credential types and ``MultiKeychain`` are in
+``pinner.registry.credentials``.
 
 A source that fails (helper missing or failing, gcloud missing or logged out) raises
 ``CredentialUnavailableError``; the registry client then goes on anonymously (public images

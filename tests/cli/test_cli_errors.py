@@ -17,17 +17,12 @@ import pytest
 from pinner.cli import main
 from pinner.manifests.files import READ_CHUNK, read_capped
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
 POD = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: app\n      image: {}\n"
 DIGESTS = f"nginx:1.25@{A}\nredis:7@{B}\n"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Relative paths in messages, and no .pinner.yaml from the folders above.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
 
 
 def write(name: str, data: str | bytes) -> Path:

@@ -77,10 +77,7 @@ class FakeTerminal(io.StringIO):
 
 
 @pytest.fixture(autouse=True)
-def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
+def _workspace(work_tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "monotonic", lambda: 1000.0)  # every run takes 0.00s
     Path("k8s").mkdir()
     Path("k8s/app.yaml").write_text(APP)

@@ -14,6 +14,8 @@ from pinner.kinds import Rule
 from pinner.reference import Reference
 from pinner.settings import Settings
 
+pytestmark = pytest.mark.usefixtures("work_tree")
+
 A = "sha256:" + "a" * 64
 MIB = 1024 * 1024
 POD = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: {}\n"
@@ -35,13 +37,6 @@ rules:
 - kind: Prometheus
   images: [spec.image, spec.thanos.image]
 """
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / ".git").mkdir()  # the top of a work tree: discovery stops here
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
