@@ -26,6 +26,17 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def work_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Like ``isolated``, in a folder of its own (tmp_path/work): what ``pinner pin .`` reads
+    there leaves the test's other files (a docker config, a registry's data) alone."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return work
+
+
+@pytest.fixture
 def work_tree(isolated: Path) -> Path:
     """``isolated``, at the top of a git work tree: no ``.pinner.yaml`` from the folders above."""
     (isolated / ".git").mkdir()

@@ -7,13 +7,13 @@ merges it with the command-line flags.
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 from typing import NamedTuple
 
 from pinner.config.values import (
     KeyReader,
+    close_match,
     is_null,
     read_bool,
     read_int,
@@ -146,7 +146,5 @@ def parse_config(text: str, display: str) -> Given:
 
 
 def _suggestion(key: str, known: dict[str, KeyReader]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    return f"; pinner reads: {', '.join(known)}"
+    close = close_match(key, known)
+    return f" (did you mean {close!r}?)" if close else f"; pinner reads: {', '.join(known)}"

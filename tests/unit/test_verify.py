@@ -16,25 +16,12 @@ from pinner.cli import main
 from tests.support.registry_server import Pusher, RegistryServer
 
 pytest_plugins = ["tests.support.registry_fixtures"]
-pytestmark = pytest.mark.realregistry
+pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("work_folder", "docker_config")]
 
 HEADER = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
 CONTAINER = "    - name: c{}\n      image: {}\n"
 UPDATE_HINT = "Run `pinner pin --update` to move the pin."
 MakePusher = Callable[[RegistryServer], Pusher]
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Relative paths in messages, no colour, no proxy, no .pinner.yaml, no credentials."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.setenv("NO_COLOR", "1")
-    (tmp_path / "docker").mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def pod(*images: str) -> str:
