@@ -16,6 +16,7 @@ class Tally:
     exempt: int = 0
     failed: int = 0  # references: not resolved, not valid, or in a file left untouched
     unreadable: int = 0  # files that could not be read or parsed: their images are unknown
+    skipped: int = 0  # templates and their templated images; blocks pin may not write
 
     def add(self, other: Tally) -> None:
         for figure in fields(self):

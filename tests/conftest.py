@@ -6,6 +6,7 @@ isolation it needs with ``pytestmark = pytest.mark.usefixtures(...)``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,19 @@ def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setenv("PATH", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def _no_login_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("no-login-files")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_containers_auth(
+    _no_login_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """No test reads the podman/skopeo logins of whoever runs the suite."""
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(_no_login_files / "run"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(_no_login_files / "config"))
+    yield

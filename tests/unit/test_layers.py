@@ -20,15 +20,16 @@ from tests.support.paths import REPO
 PACKAGE = REPO / "pinner"
 # Lowest first. A unit is a top-level module, or a package with everything in it.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"pinner", "pinner.errors", "pinner.jsonload"}),
+    frozenset({"pinner", "pinner.errors", "pinner.jsonload", "pinner.programs"}),
     frozenset({"pinner.reference", "pinner.sizes"}),
-    frozenset({"pinner.kinds"}),
+    frozenset({"pinner.kinds", "pinner.helm_shapes"}),
     frozenset({"pinner.settings"}),
     frozenset({"pinner.manifests", "pinner.registry", "pinner.config", "pinner.policy"}),
     frozenset(
         {
             "pinner.check",
             "pinner.gatekeeper",
+            "pinner.helm",
             "pinner.lockfile",
             "pinner.pinning",
             "pinner.tags",
@@ -46,6 +47,7 @@ SIDEWAYS = frozenset(
     {
         ("pinner.config", "pinner.manifests"),  # the YAML composer, for .pinner.yaml's lines
         ("pinner.check", "pinner.tally"),  # the figures of the summary line
+        ("pinner.check", "pinner.helm"),  # the notices about Helm values' digest keys
         ("pinner.pinning", "pinner.tally"),
         ("pinner.lockfile", "pinner.pinning"),
         ("pinner.writing", "pinner.pinning"),
