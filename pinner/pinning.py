@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
-from pinner.errors import ManifestError, PinnerError
+from pinner.errors import Location, ManifestError, PinnerError, UnreadableFileError
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.rewrite import Edit, apply_edits
 from pinner.manifests.scan import FileScan
@@ -95,11 +95,13 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
     if scan.error is None and not scan.sites:
         return plan  # no image: nothing to change (a scan keeps no text it will not need)
     if scan.error is not None or scan.source is None:
-        plan.errors.append(scan.error or ManifestError(f"{scan.display}: could not be read."))
+        plan.errors.append(
+            unchanged(scan.error or ManifestError(f"{scan.display}: could not be read."))
+        )
         plan.tally.unreadable = 1
         return plan
     edits: list[Edit] = []
-    plan.errors.extend(scan.invalid.values())
+    plan.errors.extend(unchanged(error) for error in scan.invalid.values())
     for index, site in enumerate(scan.sites):
         plan.tally.references += 1
         reference = scan.references.get(index)
@@ -159,8 +161,17 @@ def _edit(text: str, site: ImageSite, new_image: str) -> Edit:
     )
 
 
+def unchanged(error: PinnerError) -> PinnerError:
+    """A file's error as pin reports it: pin writes a file whole or not at all."""
+    # The reading phase says only what is wrong: `check` changes nothing, so it says nothing else.
+    if isinstance(error, UnreadableFileError) or error.locations == ():
+        return error  # nothing was read: nothing to say about changing it
+    return ManifestError(f"{error} The file was not changed.", at=error.locations)
+
+
 def _unspliceable(site: ImageSite) -> ManifestError:
     return ManifestError(
         f"{site.path}:{site.line}:{site.column}: cannot rewrite {site.image!r} exactly: "
-        f"{site.problem}. Write it as a plain or quoted one-line string; the file was not changed."
+        f"{site.problem}. Write it as a plain or quoted one-line string; the file was not changed.",
+        at=[Location(site.path, site.line, site.column, site.image)],
     )

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain, zip_longest
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from pinner.errors import RegistryError
+from pinner.errors import Diagnostic, Location, RegistryError
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt
@@ -96,7 +96,7 @@ class VerifyResult:
     checks: list[PinCheck] = field(default_factory=list)
     # Registry failures, each with the places that use the image; then unreadable files and
     # invalid references.
-    errors: list[str] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
     files: int = 0
     references: int = 0
     not_pinned: int = 0
@@ -130,9 +130,9 @@ def verify_pins(
     pinned: list[tuple[ImageSite, Reference]] = []
     for scan in scans:
         if scan.error is not None:
-            result.errors.append(str(scan.error))
+            result.errors.append(Diagnostic.of(scan.error))
             result.failed += 1
-        result.errors.extend(str(error) for error in scan.invalid.values())
+        result.errors.extend(Diagnostic.of(error) for error in scan.invalid.values())
         for index, site in enumerate(scan.sites):
             result.references += 1
             reference = scan.references.get(index)
@@ -181,7 +181,10 @@ def verify_pins(
         assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
         result.checks.append(_judge(site, reference, exists, state))
     registry_errors = [
-        f"{failures[lookup]}\n  used at {', '.join(_where(site) for site in sites)}"
+        Diagnostic(
+            f"{failures[lookup]}\n  used at {', '.join(_where(site) for site in sites)}",
+            tuple(Location(site.path, site.line, site.column, site.image) for site in sites),
+        )
         for lookup, sites in failed_sites.items()
     ]
     result.errors = registry_errors + result.errors

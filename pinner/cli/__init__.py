@@ -12,7 +12,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from pinner.cli.app import app
+import typer
+
+from pinner.cli.app import EXIT_ERROR, EXIT_INTERRUPTED, app, err, print_errors
 
 # Command name -> the module in pinner.cli that registers it.
 COMMAND_MODULES = {
@@ -30,12 +32,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(argv) if argv is not None else sys.argv[1:]
     register_commands(args[0] if args else None)
     try:
-        app(args=args, prog_name="pinner")
-    except SystemExit as exc:
+        # Not standalone: click's own usage errors come back here, to be said in pinner's style.
+        code = app(args=args, prog_name="pinner", standalone_mode=False)
+    except typer.TyperException as exc:  # click's usage errors: no such option, a bad value
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `pinner`: its message is the help
+            err(exc.format_message())
+        else:
+            print_errors([usage_message(exc)])
+        return EXIT_ERROR
+    except typer.Abort:
+        err("")  # end the line the terminal was on
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # shell completion exits on its own
         if exc.code is None:
             return 0
-        return exc.code if isinstance(exc.code, int) else 2
-    return 0
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    return code if isinstance(code, int) else 0
+
+
+def usage_message(error: typer.TyperException) -> str:
+    """click's message as a sentence, with the hint to the command's help."""
+    message = error.format_message()
+    context = getattr(error, "ctx", None)
+    command = context.command_path if context is not None else "pinner"
+    end = "" if message.endswith((".", "?")) else "."
+    return f"{message}{end} Run '{command} --help' to see the options."
 
 
 def register_commands(command: str | None = None) -> None:

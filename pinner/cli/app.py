@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
-from typing import TextIO
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TextIO, TypeVar
 
 import typer
 
+from pinner.cli.help import PinnerCommand
 from pinner.report import FORMATS
 
 EXIT_OK = 0
 EXIT_CHANGES = 1  # files changed (or would), violations, drift
 EXIT_ERROR = 2  # pinner could not do its job
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 RED = "\033[31m"
 YELLOW = "\033[33m"
 RESET = "\033[0m"
@@ -23,6 +25,8 @@ app = typer.Typer(
     help="Pin every container image in Kubernetes manifests to an immutable digest.",
     add_completion=False,
     no_args_is_help=True,
+    # Plain click help, panels and all (pinner.cli.help): rich's tables cut names at 80 columns.
+    rich_markup_mode=None,
     # Locals in a traceback could hold credentials: never show them.
     pretty_exceptions_show_locals=False,
 )
@@ -35,14 +39,22 @@ def _commands() -> None:
     pass
 
 
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def command(**settings: Any) -> Callable[[Command], Command]:
+    """``app.command``, with pinner's help layout."""
+    return app.command(cls=PinnerCommand, **settings)
+
+
 def fail_usage(message: str) -> typer.Exit:
-    err(f"pinner: {message}")
+    print_errors([message])
     return typer.Exit(EXIT_ERROR)
 
 
-def check_format(output_format: str) -> None:
-    if output_format not in FORMATS:
-        raise fail_usage(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}.")
+def check_format(output_format: str, formats: Sequence[str] = FORMATS) -> None:
+    if output_format not in formats:
+        raise fail_usage(f"--format must be one of {', '.join(formats)}, not {output_format!r}.")
 
 
 def err(text: str) -> None:

@@ -10,8 +10,8 @@ from pinner.cli.app import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
-    app,
     check_format,
+    command,
     err,
     out,
     print_errors,
@@ -22,21 +22,22 @@ from pinner.cli.options import (
     ConfigFile,
     Exclude,
     Exempt,
-    Format,
     Jobs,
     MaxFileSize,
     NoConfig,
     Paths,
     Quiet,
+    ReportFormat,
 )
 from pinner.cli.progress import Progress
+from pinner.errors import Diagnostic, Location
 from pinner.manifests.finder import ImageSite
 from pinner.pinning import Tally
 from pinner.policy import is_exempt, is_pinned
-from pinner.report import check_report, summary_line, summary_record
+from pinner.report import REPORT_FORMATS, check_report, summary_line, summary_record
 
 
-@app.command(
+@command(
     epilog="Examples:\n\n"
     "pinner check k8s/ --exempt 'registry.k8s.io/pause*'\n\n"
     "kustomize build . | pinner check - --format github",
@@ -44,7 +45,7 @@ from pinner.report import check_report, summary_line, summary_record
 def check(
     paths: Paths = None,
     exempt: Exempt = None,
-    output_format: Format = "text",
+    output_format: ReportFormat = "text",
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,
     jobs: Jobs = None,
@@ -53,14 +54,14 @@ def check(
     quiet: Quiet = False,
 ) -> None:
     """Report every image not pinned by digest (offline; exit 1 if any)."""
-    check_format(output_format)
+    check_format(output_format, REPORT_FORMATS)
     started = time.monotonic()
     settings = command_settings(
         config, no_config, exempt=exempt, exclude=exclude, max_file_size=max_file_size, jobs=jobs
     )
     violations: list[ImageSite] = []
-    errors: list[str] = []
-    notices: list[str] = []
+    errors: list[Diagnostic] = []
+    notices: list[Diagnostic] = []
     tally = Tally()
     # One file at a time, keeping only what is reported: memory follows the largest file.
     for scan in iter_scan_arguments(
@@ -68,15 +69,15 @@ def check(
     ):
         tally.files += 1
         if scan.notice:
-            notices.append(scan.notice)
+            notices.append(Diagnostic(scan.notice, (Location(scan.display),)))
         if scan.error is not None:
-            errors.append(str(scan.error))
+            errors.append(Diagnostic.of(scan.error))
             tally.unreadable += 1
         for index, site in enumerate(scan.sites):
             tally.references += 1
             if index in scan.invalid:
                 # Not a reference at all: an error naming file:line (exit 2), counted once.
-                errors.append(str(scan.invalid[index]))
+                errors.append(Diagnostic.of(scan.invalid[index]))
                 tally.failed += 1
             elif is_exempt(site.image, settings.exempt):
                 tally.exempt += 1
@@ -88,9 +89,9 @@ def check(
     summary = summary_record(tally, seconds, not_pinned=len(violations))
     out(check_report(violations, errors, notices, summary, output_format))
     if output_format == "text":
-        print_errors(errors)
+        print_errors(error.message for error in errors)
         if not quiet:
-            print_notices(notices)
+            print_notices(notice.message for notice in notices)
     if not quiet:
         err(summary_line("check", tally, seconds, not_pinned=len(violations)))
     code = max(EXIT_ERROR if errors else EXIT_OK, EXIT_CHANGES if violations else EXIT_OK)

@@ -8,13 +8,18 @@ from pathlib import Path
 
 import typer
 
-from pinner.cli.app import EXIT_ERROR, fail_usage, print_errors
+from pinner.cli.app import EXIT_ERROR, err, fail_usage, print_errors
 from pinner.cli.progress import Progress
 from pinner.config.settings import Overrides, Settings, load_settings
 from pinner.errors import ConfigError, PinnerError
 from pinner.manifests.files import read_capped
 from pinner.manifests.scan import FileScan, is_stdin, iter_scans, scan_stdin
 from pinner.sizes import SIZE_FORMS, parse_size
+
+STDIN_PROMPT = (
+    "pinner: reading manifests from standard input; end with Ctrl-D (Ctrl-Z then Enter on "
+    "Windows), or press Ctrl-C to stop."
+)
 
 
 def command_settings(
@@ -95,6 +100,8 @@ def iter_scan_arguments(
     """``scan_arguments`` one file at a time (see ``pinner.manifests.scan.iter_scans``)."""
     arguments = list(paths or ["."])
     if is_stdin(arguments):
+        if sys.stdin.isatty():  # a person typing, or a pipe forgotten: say what pinner waits for
+            err(STDIN_PROMPT)
         # One byte more than pinner reads tells the scan that the input is too large.
         raw = read_capped(sys.stdin.buffer, settings.max_file_size)
         yield scan_stdin(raw, settings.rules, settings.max_file_size)

@@ -15,8 +15,8 @@ from pinner.cli.app import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
-    app,
     check_format,
+    command,
     err,
     out,
     print_errors,
@@ -24,6 +24,9 @@ from pinner.cli.app import (
 )
 from pinner.cli.common import command_settings, scan_arguments
 from pinner.cli.options import (
+    DIGESTS,
+    IMAGES,
+    OUTPUT,
     Concurrency,
     ConfigFile,
     DigestFiles,
@@ -44,7 +47,7 @@ from pinner.cli.options import (
 )
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import RegistryOptions, resolve_online
-from pinner.errors import PinnerError
+from pinner.errors import Diagnostic, Location, PinnerError
 from pinner.lockfile import format_digest_lines, load_digest_files
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.rewrite import PendingWrite, write_all_atomic
@@ -60,10 +63,10 @@ from pinner.pinning import (
 )
 from pinner.policy import is_exempt
 from pinner.reference import Reference
-from pinner.report import locations, pin_report, summary_line, summary_record
+from pinner.report import locations, pin_report, site_location, summary_line, summary_record
 
 
-@app.command(
+@command(
     epilog="Examples:\n\n"
     "pinner pin k8s/\n\n"
     "pinner pin --diff --offline --digests digests.txt .\n\n"
@@ -73,26 +76,40 @@ def pin(
     paths: Paths = None,
     digest_files: DigestFiles = None,
     offline: Annotated[
-        bool, typer.Option("--offline", help="Use only --digests; never ask a registry.")
+        bool,
+        typer.Option(
+            "--offline", help="Use only --digests; never ask a registry.", rich_help_panel=DIGESTS
+        ),
     ] = False,
     keep_tag: KeepTag = None,
     update: Annotated[
         bool,
-        typer.Option("--update", help="Move name:tag@sha256:... pins to the tag's current digest."),
+        typer.Option(
+            "--update",
+            help="Move name:tag@sha256:… to the tag's digest.",
+            rich_help_panel=IMAGES,
+        ),
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Change nothing; exit 1 if something would change.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Change nothing; exit 1 if something would.", rich_help_panel=OUTPUT
+        ),
     ] = False,
     diff: Annotated[
-        bool, typer.Option("--diff", help="Print a unified diff instead of writing; exit 1 if any.")
+        bool,
+        typer.Option(
+            "--diff", help="Print a diff, write nothing; exit 1 if any.", rich_help_panel=OUTPUT
+        ),
     ] = False,
     write_digests: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
             "--write-digests",
             metavar="FILE",
-            help="Record every digest used, as a lock file --digests accepts.",
+            help="Record the digests used in this lock file.",
             show_default=False,
+            rich_help_panel=DIGESTS,
         ),
     ] = None,
     exempt: Exempt = None,
@@ -154,11 +171,11 @@ def pin(
 
     plans = [plan_file(scan, digests, options) for scan in scans]
     errors = _failure_messages(scans, failures, options) + [
-        str(error) for plan in plans for error in plan.errors
+        Diagnostic.of(error) for plan in plans for error in plan.errors
     ]
     write = not (dry_run or diff)
     changed = _emit(plans, stdin_mode=stdin_mode, write=write, diff=diff, errors=errors)
-    notices = [scan.notice for scan in scans if scan.notice]
+    notices = [Diagnostic(scan.notice, (Location(scan.display),)) for scan in scans if scan.notice]
     if write_digests is not None and not errors:
         notices += _write_lock(write_digests, scans, options, wanted, digests, errors)
 
@@ -178,9 +195,9 @@ def pin(
     else:
         if report and not quiet:
             show(report)
-        print_errors(errors)
+        print_errors(error.message for error in errors)
         if not quiet:
-            print_notices(notices)
+            print_notices(notice.message for notice in notices)
     if not quiet:
         err(summary_line("pin", tally, seconds))
     if errors:
@@ -190,7 +207,12 @@ def pin(
 
 
 def _emit(
-    plans: Sequence[FilePlan], *, stdin_mode: bool, write: bool, diff: bool, errors: list[str]
+    plans: Sequence[FilePlan],
+    *,
+    stdin_mode: bool,
+    write: bool,
+    diff: bool,
+    errors: list[Diagnostic],
 ) -> bool:
     """Write, diff or print each changed file; return whether anything changed."""
     changed = False
@@ -226,14 +248,16 @@ def _pending(plan: FilePlan) -> PendingWrite:
     return PendingWrite(source.path, source.encode(plan.new_text), source.raw)
 
 
-def _write_failure(plan: FilePlan, failure: Exception) -> str:
+def _write_failure(plan: FilePlan, failure: Exception) -> Diagnostic:
     """Why a planned file could not be written, as the user is told."""
+    place = (Location(plan.scan.display),)
     if isinstance(failure, OSError):
-        return (
+        message = (
             f"{plan.scan.display}: cannot write the file ({failure.strerror}); it was not "
             "changed. Check the permissions of the file and its folder."
         )
-    return str(failure)
+        return Diagnostic(message, place)
+    return Diagnostic(str(failure), place)
 
 
 def _unwritten(plan: FilePlan) -> None:
@@ -262,10 +286,13 @@ def _offline_message(reference: Reference) -> str:
 
 def _failure_messages(
     scans: Sequence[FileScan], failures: Mapping[MatchKey, str], options: PinOptions
-) -> list[str]:
+) -> list[Diagnostic]:
     places = sites_by_key(scans, options)
     return [
-        f"{message}\n  used at {locations(places.get(key, []))}"
+        Diagnostic(
+            f"{message}\n  used at {locations(places.get(key, []))}",
+            tuple(site_location(site) for site in places.get(key, [])),
+        )
         for key, message in sorted(failures.items())
     ]
 
@@ -276,17 +303,18 @@ def _write_lock(
     options: PinOptions,
     wanted: Mapping[MatchKey, Reference],
     digests: Mapping[MatchKey, str],
-    errors: list[str],
-) -> list[str]:
+    errors: list[Diagnostic],
+) -> list[Diagnostic]:
     """Write the lock file; return notices about tags it had to leave out."""
     pins, notices = lock_pins(scans, options, wanted, digests)
     try:
         path.write_text(format_digest_lines(pins), encoding="utf-8")
     except OSError as exc:
-        errors.append(
+        message = (
             f"{path}: cannot write the digest file ({exc.strerror}). Check the path and the "
             "permissions of its folder."
         )
+        errors.append(Diagnostic(message, (Location(str(path)),)))
     return notices
 
 
@@ -295,7 +323,7 @@ def lock_pins(
     options: PinOptions,
     wanted: Mapping[MatchKey, Reference],
     digests: Mapping[MatchKey, str],
-) -> tuple[dict[Reference, str], list[str]]:
+) -> tuple[dict[Reference, str], list[Diagnostic]]:
     """Every tag the files use, with its digest, so the lock file is complete.
 
     A tag this run looked up (or was given by --digests) gets that digest. A tag only written
@@ -323,9 +351,11 @@ def lock_pins(
         if len(by_digest) == 1:
             pins[key] = (ref, next(iter(by_digest)))
             continue
-        places = locations(site for sites in by_digest.values() for site in sites)
-        notices.append(
-            f"{ref.name}:{ref.tag} is pinned to {len(by_digest)} different digests ({places}), "
-            "so the digest file leaves it out. Run `pinner pin --update` to pin them alike."
+        sites = [site for sites in by_digest.values() for site in sites]
+        message = (
+            f"{ref.name}:{ref.tag} is pinned to {len(by_digest)} different digests "
+            f"({locations(sites)}), so the digest file leaves it out. Run `pinner pin --update` "
+            "to pin them alike."
         )
+        notices.append(Diagnostic(message, tuple(site_location(site) for site in sites)))
     return {ref: digest for ref, digest in pins.values()}, notices

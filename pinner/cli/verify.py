@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from typing import Annotated, Any, Optional
@@ -13,8 +12,8 @@ from pinner.cli.app import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
-    app,
     check_format,
+    command,
     err,
     out,
     print_errors,
@@ -22,11 +21,11 @@ from pinner.cli.app import (
 )
 from pinner.cli.common import command_settings, scan_arguments
 from pinner.cli.options import (
+    IMAGES,
     Concurrency,
     ConfigFile,
     Exclude,
     Exempt,
-    Format,
     GcloudHosts,
     InsecureRegistries,
     Jobs,
@@ -35,14 +34,23 @@ from pinner.cli.options import (
     NoConfig,
     Paths,
     Quiet,
+    ReportFormat,
     Timeout,
 )
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import RegistryOptions, client_settings
 from pinner.config.settings import Settings
-from pinner.errors import PinnerError
+from pinner.errors import Diagnostic, Location, PinnerError
 from pinner.manifests.scan import FileScan
-from pinner.report import github_annotation, github_error, site_record, where
+from pinner.report import (
+    REPORT_FORMATS,
+    diagnostic_records,
+    github_annotation,
+    github_diagnostics,
+    json_document,
+    site_record,
+    where,
+)
 from pinner.verify import (
     DRIFT,
     MISSING,
@@ -61,14 +69,14 @@ Platform = Annotated[
     typer.Option(
         "--platform",
         metavar="OS/ARCH[/VARIANT]",
-        help="The pins are this platform's manifests (as pinned with pin --platform): expect "
-        "them, and judge drift against them, instead of warning.",
+        help="The pins were made with pin --platform.",
         show_default=False,
+        rich_help_panel=IMAGES,
     ),
 ]
 
 
-@app.command(
+@command(
     epilog="Examples:\n\n"
     "pinner verify k8s/\n\n"
     "pinner verify --format github deploy/ charts/rendered.yaml",
@@ -82,7 +90,7 @@ def verify(
     gcloud_host: GcloudHosts = None,
     concurrency: Concurrency = None,
     timeout: Timeout = None,
-    output_format: Format = "text",
+    output_format: ReportFormat = "text",
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,
     jobs: Jobs = None,
@@ -91,7 +99,7 @@ def verify(
     quiet: Quiet = False,
 ) -> None:
     """Check every pin against its registry: missing digests, tag drift."""
-    check_format(output_format)
+    check_format(output_format, REPORT_FORMATS)
     started = time.monotonic()
     settings = command_settings(
         config,
@@ -115,13 +123,13 @@ def verify(
         raise typer.Exit(EXIT_ERROR) from None
     finally:
         progress.finish()
-    notices = [scan.notice for scan in scans if scan.notice]
+    notices = [Diagnostic(scan.notice, (Location(scan.display),)) for scan in scans if scan.notice]
     seconds = time.monotonic() - started
     out(verify_report(result, notices, seconds, output_format))
     if output_format == "text":
-        print_errors(result.errors)
+        print_errors(error.message for error in result.errors)
         if not quiet:
-            print_notices(notices)
+            print_notices(notice.message for notice in notices)
     if not quiet:
         err(summary_line(result, seconds))
     problems = result.count(DRIFT) + result.count(MISSING)
@@ -173,18 +181,29 @@ def finding_message(check: PinCheck) -> str | None:
 
 
 def verify_report(
-    result: VerifyResult, notices: Sequence[str], seconds: float, output_format: str
+    result: VerifyResult, notices: Sequence[Diagnostic], seconds: float, output_format: str
 ) -> str:
     """Problems as text lines, one JSON document with every pin, or GitHub annotations."""
     if output_format == "json":
         document = {
             "command": "verify",
             "results": [_record(check) for check in result.checks],
-            "errors": list(result.errors),
-            "notices": list(notices),
+            "errors": diagnostic_records(result.errors),
+            "notices": diagnostic_records(notices),
             "summary": summary_record(result, seconds),
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json_document(document)
+    if output_format == "sarif":
+        from pinner import sarif
+
+        rules = {MISSING: sarif.MISSING, DRIFT: sarif.DRIFT, PLATFORM: sarif.PLATFORM}
+        findings = [
+            sarif.site_finding(rules[check.status], message, check.site)
+            for check in result.checks
+            if (message := finding_message(check)) is not None
+        ]
+        log = sarif.sarif_document(sarif.VERIFY_RULES, findings, result.errors, notices)
+        return json_document(log)
     lines: list[str] = []
     for check in result.checks:
         message = finding_message(check)
@@ -197,8 +216,7 @@ def verify_report(
             prefix = "warning: " if check.status == PLATFORM else ""
             lines.append(f"{where(check.site)}: {prefix}{message}")
     if output_format == "github":
-        lines += [github_error(message) for message in result.errors]
-        lines += [github_error(message, "notice") for message in notices]
+        lines += github_diagnostics(result.errors, notices)
     return "".join(f"{line}\n" for line in lines)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pinner.errors import ManifestError
+from pinner.errors import Location, ManifestError
 from pinner.manifests.skim import compose_relevant
 from pinner.manifests.yamlnodes import (
     LINE_BREAK_RE,
@@ -146,8 +146,9 @@ def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageS
         if exc.problem and exc.context and start and mark and start.line != mark.line:
             # An unclosed bracket or quote fails at the end of the file: say where it opened.
             problem += f" ({exc.context.strip()} that starts on line {start.line + 1})"
+        place = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
         raise ManifestError(
-            f"{path}{line}: invalid YAML: {problem}. Fix the syntax; the file was not changed."
+            f"{path}{line}: invalid YAML: {problem}. Fix the syntax.", at=[place]
         ) from None
     if objection is not None:
         raise objection
@@ -285,7 +286,8 @@ class _Finder:
         if len(self.merging) >= MAX_MERGE_DEPTH:
             raise ManifestError(
                 f"{self.path}:{node.start_mark.line + 1}: merge keys (<<) are nested more than "
-                f"{MAX_MERGE_DEPTH} levels deep. Flatten them; the file was not changed."
+                f"{MAX_MERGE_DEPTH} levels deep. Flatten them.",
+                at=[self.where(node)],
             )
         self.merging.add(id(node))
         entries: dict[str, Node] = {}
@@ -297,8 +299,8 @@ class _Finder:
                     if id(source) in self.merging:
                         raise ManifestError(
                             f"{self.path}:{key_node.start_mark.line + 1}: a merge key (<<) "
-                            "includes the mapping that holds it. Remove it; the file was not "
-                            "changed."
+                            "includes the mapping that holds it. Remove it.",
+                            at=[self.where(key_node)],
                         )
                     for merged_key, merged_value in self.mapping(source).items():
                         merged.setdefault(merged_key, merged_value)
@@ -307,14 +309,17 @@ class _Finder:
                 line = key_node.start_mark.line + 1
                 raise ManifestError(
                     f"{self.path}:{line}: duplicate key {key!r} in one mapping: the manifest is "
-                    "ambiguous (kubectl rejects it too). Remove one of them; the file was not "
-                    "changed."
+                    "ambiguous (kubectl rejects it too). Remove one of them.",
+                    at=[self.where(key_node)],
                 )
             entries[key] = value
         self.merging.discard(id(node))
         result = {**merged, **entries} if merged else entries
         self.mappings[id(node)] = result
         return result
+
+    def where(self, node: Node) -> Location:
+        return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def add_site(self, node: Node, kind: str, name: str, field: str, container: str) -> None:
         line = node.start_mark.line + 1
@@ -326,7 +331,8 @@ class _Finder:
                 raise TemplateFile(TEMPLATE_IMAGE_NOTICE.format(path=self.path))
             raise ManifestError(
                 f"{self.path}:{line}: the image of {field} {container!r} is not a string. "
-                "Write it as a plain string such as 'nginx:1.25'; the file was not changed."
+                "Write it as a plain string such as 'nginx:1.25'.",
+                at=[self.where(node)],
             )
         # libyaml starts an anchored or tagged scalar's span at its "&anchor" or "!tag".
         properties = _NODE_PROPERTIES_RE.match(self.text, node_start, end)

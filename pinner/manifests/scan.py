@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
+from pinner.errors import InvalidReferenceError, Location, ManifestError, PinnerError
 from pinner.manifests.files import (
     DEFAULT_MAX_FILE_BYTES,
     STDIN,
@@ -146,7 +146,8 @@ def _parse(site: ImageSite) -> Reference:
     except InvalidReferenceError as exc:
         raise ManifestError(
             f"{site.path}:{site.line}:{site.column}: invalid image reference {site.image!r}: "
-            f"{exc}. Fix the image; the file was not changed."
+            f"{exc}. Fix the image.",
+            at=[Location(site.path, site.line, site.column, site.image)],
         ) from None
 
 

@@ -43,14 +43,15 @@ EXEMPT = ["--exempt", "registry.k8s.io/pause*"]
 PIN = ["pin", "--offline", "--digests", "digests.txt", *EXEMPT]
 
 VIOLATION = "nginx:1.27 is not pinned by digest (Deployment web, container web)"
-ERROR = (
-    "k8s/broken.yaml:4: invalid YAML: did not find expected node content. Fix the syntax; the "
-    "file was not changed."
-)
+ERROR = "k8s/broken.yaml:4: invalid YAML: did not find expected node content. Fix the syntax."
+PIN_ERROR = f"{ERROR} The file was not changed."  # pin writes a file whole or not at all
 NOTICE = (
     "k8s/chart.yaml: skipped: an image holds a Go/Helm template expression ('{{'); render it "
     "first (helm template ... | pinner pin -)."
 )
+# Errors and notices as data (JSON): the message, and where it is.
+ERROR_RECORD = {"message": ERROR, "path": "k8s/broken.yaml", "line": 4, "column": 1}
+NOTICE_RECORD = {"message": NOTICE, "path": "k8s/chart.yaml"}
 CHECK_SUMMARY = (
     "pinner check: 3 files scanned, 3 references found: 1 not pinned, 1 already pinned, "
     "1 exempt, 0 failed; 1 file could not be read (0.00s)\n"
@@ -112,8 +113,8 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
     document = {
         "command": "check",
         "violations": [SITE],
-        "errors": [ERROR],
-        "notices": [NOTICE],
+        "errors": [ERROR_RECORD],
+        "notices": [NOTICE_RECORD],
         "summary": {
             "files": 3,
             "references": 3,
@@ -133,8 +134,8 @@ def test_check_github(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "check", *EXEMPT, "--format", "github", "k8s") == (
         2,
         f"::error file=k8s/app.yaml,line=13,col=16::{VIOLATION}\n"
-        f"::error::{ERROR}\n"
-        f"::notice::{NOTICE}\n",
+        f"::error file=k8s/broken.yaml,line=4,col=1::{ERROR}\n"
+        f"::notice file=k8s/chart.yaml,line=1,col=1::{NOTICE}\n",
         CHECK_SUMMARY,
     )
 
@@ -177,7 +178,7 @@ def pin_document(written: bool) -> str:
         "written": written,
         "changes": [{**SITE, "new_image": f"nginx@{A}"}],
         "errors": [],
-        "notices": [NOTICE],
+        "notices": [NOTICE_RECORD],
         "summary": {
             "files": 2,
             "references": 3,
@@ -211,13 +212,13 @@ def test_pin_github(capsys: pytest.CaptureFixture[str]) -> None:
         1,
         "::error file=k8s/app.yaml,line=13,col=16::nginx:1.27 is not pinned by digest; "
         f"pinner pin would write nginx@{A}\n"
-        f"::notice::{NOTICE}\n",
+        f"::notice file=k8s/chart.yaml,line=1,col=1::{NOTICE}\n",
         PIN_SUMMARY,
     )
     assert run(capsys, *PIN, "--format", "github", *FILES) == (
         1,
         f"::notice file=k8s/app.yaml,line=13,col=16::pinned nginx:1.27 as nginx@{A}\n"
-        f"::notice::{NOTICE}\n",
+        f"::notice file=k8s/chart.yaml,line=1,col=1::{NOTICE}\n",
         PIN_SUMMARY,
     )
 
@@ -231,12 +232,14 @@ def test_pin_errors_in_each_format(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, *args) == (
         2,
         f"k8s/app.yaml:13:16: {CHANGE}\n",
-        f"error: {ERROR}\n{summary}",
+        f"error: {PIN_ERROR}\n{summary}",
     )
     code, out, err = run(capsys, *args, "--format", "json")
-    assert (code, json.loads(out)["errors"], err) == (2, [ERROR], summary)
+    record = {**ERROR_RECORD, "message": PIN_ERROR}
+    assert (code, json.loads(out)["errors"], err) == (2, [record], summary)
     code, out, err = run(capsys, *args, "--format", "github")
-    assert (code, out.splitlines()[-1], err) == (2, f"::error::{ERROR}", summary)
+    annotation = f"::error file=k8s/broken.yaml,line=4,col=1::{PIN_ERROR}"
+    assert (code, out.splitlines()[-1], err) == (2, annotation, summary)
 
 
 def test_pin_diff_sends_the_report_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
