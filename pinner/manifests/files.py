@@ -112,16 +112,19 @@ def read_capped(handle: BinaryIO, max_bytes: int) -> bytes:
     except (OSError, ValueError):  # no file descriptor (io.UnsupportedOperation is both)
         size = 0
     data = handle.read(min(size, max_bytes) + 1)
-    if len(data) <= size:
+    if len(data) <= size or not data:
         return data
     chunks = [data]
     left = max_bytes + 1 - len(data)
     while left > 0:
-        chunk = handle.read(min(left, READ_CHUNK))
-        if not chunk:
-            break
+        asked = min(left, READ_CHUNK)
+        chunk = handle.read(asked)
         chunks.append(chunk)
         left -= len(chunk)
+        # A buffered read returns less than asked only at the end: on a terminal, that is one
+        # Ctrl-D, and asking again would wait for a second.
+        if len(chunk) < asked:
+            break
     return b"".join(chunks)
 
 

@@ -286,3 +286,36 @@ def test_no_colour_when_stderr_is_not_a_terminal(
     monkeypatch.delenv("NO_COLOR")
     assert main(["check", *EXEMPT, "k8s"]) == 2
     assert "\033[" not in capsys.readouterr().err
+
+
+# --- errors placed, as data --------------------------------------------------------------------
+
+
+def test_github_names_no_file_for_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO((APP + BROKEN).encode())))
+    code, out, _ = run(capsys, "check", *EXEMPT, "--format", "github", "-")
+    assert code == 2
+    assert "file=" not in out
+    assert out.startswith("::error::<stdin>:")
+
+
+def test_an_error_about_an_image_is_placed_wherever_it_is_used(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    Path("k8s/other.yaml").write_text(APP.replace("name: web", "name: api"))
+    args = ["pin", "--offline", "--digests", "digests.txt", "--dry-run", "--format"]
+    files = ["k8s/app.yaml", "k8s/other.yaml"]
+    code, out, _ = run(capsys, *args, "github", *files)
+    assert code == 2
+    # One annotation for each place the pause image (no known digest) is used.
+    placed = [line.split("::")[1] for line in out.splitlines() if "pause" in line]
+    assert placed == [f"error file={name},line=10,col=16" for name in files]
+    code, out, _ = run(capsys, *args, "json", *files)
+    errors = json.loads(out)["errors"]
+    assert [(e["path"], e["line"], e["column"], e["image"]) for e in errors] == [
+        (name, 10, 16, "registry.k8s.io/pause:3.9") for name in files
+    ]
+    assert errors[0]["message"] == errors[1]["message"]
+    assert errors[0]["message"].startswith("no known digest for registry.k8s.io/pause:3.9")
