@@ -9,6 +9,7 @@ so a commit hook running ``pinner check`` starts fast.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +17,8 @@ import typer
 
 from pinner.cli.app import EXIT_ERROR, EXIT_INTERRUPTED, app, err, print_errors
 
+# Set by the scripts `pinner completion SHELL` prints, when the shell asks for completions.
+COMPLETE_VAR = "_PINNER_COMPLETE"
 # Command name -> the module in pinner.cli that registers it.
 COMMAND_MODULES = {
     "check": "check",
@@ -24,6 +27,7 @@ COMMAND_MODULES = {
     "verify": "verify",
     "tags": "tags",
     "policy": "policy",
+    "completion": "completion",
 }
 
 
@@ -31,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run pinner with ``argv`` (default: sys.argv[1:]) and return the exit code."""
     args = list(argv) if argv is not None else sys.argv[1:]
     register_commands(args[0] if args else None)
+    if COMPLETE_VAR in os.environ:  # the shell asks what to complete (pinner completion SHELL)
+        from pinner.cli.completion import enable_completion
+
+        enable_completion()
     try:
         # Not standalone: click's own usage errors come back here, to be said in pinner's style.
         code = app(args=args, prog_name="pinner", standalone_mode=False)

@@ -53,7 +53,7 @@ def check(
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """Report every image not pinned by digest (offline; exit 1 if any)."""
+    """Report images not pinned by digest (offline; exit 1 if any)."""
     check_format(output_format, REPORT_FORMATS)
     started = time.monotonic()
     settings = command_settings(

@@ -127,7 +127,7 @@ def pin(
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """Pin images to digests, byte for byte (exit 1 if files changed)."""
+    """Pin images to digests, byte for byte (exit 1 if any changed)."""
     check_format(output_format)
     started = time.monotonic()
     settings = command_settings(

@@ -98,7 +98,7 @@ def verify(
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """Check every pin against its registry: missing digests, tag drift."""
+    """Check pins against their registries: missing digests, drift."""
     check_format(output_format, REPORT_FORMATS)
     started = time.monotonic()
     settings = command_settings(

@@ -19,8 +19,9 @@ register_commands()  # a run registers only its own command; the tests want them
 # typer's group (typer vendors its own click): .commands maps each name to its command.
 COMMANDS: Any = typer.main.get_command(app)
 NAMES = sorted(COMMANDS.commands)
-# `pinner --help` lists "  name  summary" in click's 78 columns (80 less its margin).
-SUMMARY_WIDTH = 78 - len("  ") - max(len(name) for name in NAMES) - len("  ")
+# `pinner --help` lists "  name  summary" in click's 78 columns (80 less its margin), and cuts a
+# summary longer than 78 - 6 - the longest name.
+SUMMARY_WIDTH = 78 - 6 - max(len(name) for name in NAMES)
 # About a screen: the longest page (pin's) is 46 lines.
 MAX_HELP_LINES = 50
 
