@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-import pinner
+from pinner import __version__
 from pinner.errors import Diagnostic, Location
 from pinner.manifests.files import STDIN_NAME
 from pinner.manifests.finder import ImageSite
@@ -23,7 +23,7 @@ from pinner.manifests.finder import ImageSite
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/OWNER/pinner"
-VERSION = getattr(pinner, "__version__", "0.1.0")
+VERSION = __version__
 RULES_URI = f"{INFORMATION_URI}/blob/main/docs/output.md"
 
 

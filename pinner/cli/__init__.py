@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "verify": "verify",
     "tags": "tags",
     "policy": "policy",
+    "lock": "lock",
     "completion": "completion",
 }
 

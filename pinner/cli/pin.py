@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import shlex
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from pinner.cli.app import (
     check_format,
     command,
     err,
+    fail_usage,
     out,
     print_errors,
     print_notices,
@@ -48,7 +50,7 @@ from pinner.cli.options import (
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import RegistryOptions, resolve_online
 from pinner.errors import Diagnostic, Location, PinnerError
-from pinner.lockfile import format_digest_lines, load_digest_files
+from pinner.lockfile import load_digest_files, write_lock
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.rewrite import PendingWrite, write_all_atomic
 from pinner.manifests.scan import FileScan, is_stdin
@@ -112,6 +114,14 @@ def pin(
             rich_help_panel=DIGESTS,
         ),
     ] = None,
+    prune_digests: Annotated[
+        bool,
+        typer.Option(
+            "--prune-digests",
+            help="Drop lock entries of tags this run did not see.",
+            rich_help_panel=DIGESTS,
+        ),
+    ] = False,
     exempt: Exempt = None,
     platform: Platform = None,
     insecure_registry: InsecureRegistries = None,
@@ -129,6 +139,8 @@ def pin(
 ) -> None:
     """Pin images to digests, byte for byte (exit 1 if any changed)."""
     check_format(output_format)
+    if prune_digests and write_digests is None:
+        raise fail_usage("--prune-digests prunes the lock --write-digests FILE writes; name it.")
     started = time.monotonic()
     settings = command_settings(
         config,
@@ -160,7 +172,8 @@ def pin(
     digests: dict[MatchKey, str] = dict(known)
     failures: dict[MatchKey, str] = {}
     if missing and offline:
-        failures = {ref.match_key: _offline_message(ref) for ref in missing}
+        lock = write_digests or next(iter(digest_files or ()), None)
+        failures = {ref.match_key: _offline_message(ref, lock) for ref in missing}
     elif missing:
         registry_options = RegistryOptions.from_settings(settings, timeout=timeout)
         stage = progress.stage("pinner: resolving references")
@@ -176,8 +189,16 @@ def pin(
     write = not (dry_run or diff)
     changed = _emit(plans, stdin_mode=stdin_mode, write=write, diff=diff, errors=errors)
     notices = [Diagnostic(scan.notice, (Location(scan.display),)) for scan in scans if scan.notice]
-    if write_digests is not None and not errors:
-        notices += _write_lock(write_digests, scans, options, wanted, digests, errors)
+    if write_digests is not None and not errors and write:
+        pins, lock_notices = lock_pins(scans, options, wanted, digests)
+        notices += lock_notices
+        try:
+            write_lock(write_digests, pins, prune=prune_digests)
+        except PinnerError as exc:
+            errors.append(Diagnostic(str(exc), (Location(str(write_digests)),)))
+    elif write_digests is not None and not errors:
+        flag = "--diff" if diff else "--dry-run"
+        notices.append(Diagnostic(f"{flag}: {write_digests} was not written."))
 
     tally = Tally()
     for plan in plans:
@@ -277,10 +298,11 @@ def _unified_diff(display: str, old: str, new: str) -> str:
     return "".join(line if line.endswith("\n") else f"{line}\n" for line in lines)
 
 
-def _offline_message(reference: Reference) -> str:
+def _offline_message(reference: Reference, lock: Path | None) -> str:
+    file = f" --file {shlex.quote(str(lock))}" if lock is not None else ""
     return (
-        f"no known digest for {reference} and --offline forbids asking the registry. "
-        "Add it to a --digests file, or drop --offline."
+        f"no known digest for {reference} and --offline forbids asking the registry. Add it "
+        f"with `pinner lock add{file} {shlex.quote(str(reference))}`, or drop --offline."
     )
 
 
@@ -295,27 +317,6 @@ def _failure_messages(
         )
         for key, message in sorted(failures.items())
     ]
-
-
-def _write_lock(
-    path: Path,
-    scans: Sequence[FileScan],
-    options: PinOptions,
-    wanted: Mapping[MatchKey, Reference],
-    digests: Mapping[MatchKey, str],
-    errors: list[Diagnostic],
-) -> list[Diagnostic]:
-    """Write the lock file; return notices about tags it had to leave out."""
-    pins, notices = lock_pins(scans, options, wanted, digests)
-    try:
-        path.write_text(format_digest_lines(pins), encoding="utf-8")
-    except OSError as exc:
-        message = (
-            f"{path}: cannot write the digest file ({exc.strerror}). Check the path and the "
-            "permissions of its folder."
-        )
-        errors.append(Diagnostic(message, (Location(str(path)),)))
-    return notices
 
 
 def lock_pins(

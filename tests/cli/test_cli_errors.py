@@ -241,10 +241,11 @@ def test_missing_digests_offline_list_every_place(capsys: pytest.CaptureFixture[
     assert code == 2
     assert errors == [
         "error: no known digest for busybox and --offline forbids asking the registry. Add it "
-        "to a --digests file, or drop --offline.",
+        "with `pinner lock add --file digests.txt busybox`, or drop --offline.",
         "  used at a.yaml:15:14",
         "error: no known digest for ghcr.io/acme/api:1 and --offline forbids asking the "
-        "registry. Add it to a --digests file, or drop --offline.",
+        "registry. Add it with `pinner lock add --file digests.txt ghcr.io/acme/api:1`, or drop "
+        "--offline.",
         "  used at a.yaml:7:14, b.yaml:7:14",
     ]
     # A file with an unresolved image is not pinned at all, even where it could be.
@@ -417,7 +418,8 @@ def test_stdin_with_nothing_to_pin_passes_through(
         (
             POD.format("ghcr.io/acme/api:1").encode(),
             b"error: no known digest for ghcr.io/acme/api:1 and --offline forbids asking the "
-            b"registry. Add it to a --digests file, or drop --offline.\n  used at <stdin>:7:14\n",
+            b"registry. Add it with `pinner lock add --file digests.txt ghcr.io/acme/api:1`, or "
+            b"drop --offline.\n  used at <stdin>:7:14\n",
         ),
         (
             INVALID_YAML.encode(),

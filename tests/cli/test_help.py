@@ -72,7 +72,7 @@ def test_commands_that_read_manifests_take_max_file_size(name: str) -> None:
 
 def help_page(name: str | None, monkeypatch: pytest.MonkeyPatch, columns: int) -> str:
     monkeypatch.setenv("COLUMNS", str(columns))
-    args = [name, "--help"] if name else ["--help"]
+    args = [*name.split(), "--help"] if name else ["--help"]
     result = subprocess.run(
         [sys.executable, "-m", "pinner", *args],
         capture_output=True,
@@ -84,7 +84,18 @@ def help_page(name: str | None, monkeypatch: pytest.MonkeyPatch, columns: int) -
     return result.stdout
 
 
-@pytest.mark.parametrize("name", [None, *NAMES])
+# Subcommands too: `pinner lock add`.
+PAGES = [
+    *NAMES,
+    *(
+        f"{name} {sub}"
+        for name in NAMES
+        for sub in getattr(COMMANDS.commands[name], "commands", {})
+    ),
+]
+
+
+@pytest.mark.parametrize("name", [None, *PAGES])
 def test_help_fits_80_columns_with_every_option_name_whole(
     name: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,7 +105,9 @@ def test_help_fits_80_columns_with_every_option_name_whole(
     assert len(lines) <= MAX_HELP_LINES, (name, len(lines))
     names = [line.strip().split("  ")[0] for line in lines if line.lstrip().startswith("-")]
     assert not [cut for cut in names if "…" in cut], name
-    command = COMMANDS.commands[name] if name else COMMANDS
+    command = COMMANDS
+    for part in (name or "").split():
+        command = command.commands[part]
     for param in command.params:
         for option in (*param.opts, *param.secondary_opts):
             if option.startswith("-"):
