@@ -1,8 +1,8 @@
-"""Known digests from files: ``REFERENCE@sha256:...`` lines and Cloud Build JSON; and lock
-files written so that they survive partial runs.
+"""Digest files: known digests read from them, and the lock file ``pin --write-digests`` writes.
 
-A line file is what ``pack build --quiet`` prints and what ``pinner pin --write-digests``
-writes; the JSON is ``gcloud builds describe --format=json`` (``results.images[]``).
+A line file holds ``REFERENCE@sha256:...`` lines: what ``pack build --quiet`` prints and what
+``pinner pin --write-digests`` writes; the JSON is ``gcloud builds describe --format=json``
+(``results.images[]``).
 
 A lock is rewritten, not replaced: pre-commit hands pinner only the staged files, so a run sees
 a few of the tags the lock holds. ``merge_lock`` keeps every line the run did not see (comments
@@ -12,16 +12,18 @@ too), updates the lines of the tags it did, and adds new ones where a sorted loc
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from pinner.errors import DigestFileError, InvalidReferenceError
+from pinner.errors import Diagnostic, DigestFileError, InvalidReferenceError, Location
+from pinner.jsonload import load_json
 from pinner.manifests.files import describe_os_error
+from pinner.manifests.finder import ImageSite, locations
 from pinner.manifests.rewrite import create_atomic, write_atomic
-from pinner.reference import Reference, check_digest, parse_reference
-
-MatchKey = tuple[str, str, str]
+from pinner.manifests.scan import FileScan
+from pinner.pinning import PinOptions, PinRun
+from pinner.policy import is_exempt
+from pinner.reference import MatchKey, Reference, check_digest, parse_reference
 
 
 def load_digest_files(paths: Iterable[Path]) -> dict[MatchKey, str]:
@@ -45,6 +47,19 @@ def format_digest_lines(pins: Mapping[Reference, str]) -> str:
     """The lock-file text: one sorted ``REFERENCE@sha256:...`` line per reference."""
     lines = sorted({lock_line(ref, digest) for ref, digest in pins.items()})
     return "".join(f"{line}\n" for line in lines)
+
+
+def write_lock_file(
+    path: Path, scans: Sequence[FileScan], options: PinOptions, run: PinRun, *, prune: bool
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """Write the lock file of ``run`` (``--write-digests``) into ``path``, merged with what it
+    holds (``write_lock``); return its notices (tags it had to leave out) and its errors."""
+    pins, notices = lock_pins(scans, options, run.wanted, run.digests)
+    try:
+        write_lock(path, pins, prune=prune)
+    except DigestFileError as exc:
+        return notices, [Diagnostic(str(exc), (Location(str(path)),))]
+    return notices, []
 
 
 def lock_line(reference: Reference, digest: str) -> str:
@@ -130,6 +145,52 @@ def write_lock(path: Path, pins: Mapping[Reference, str], *, prune: bool = False
     return True
 
 
+def lock_pins(
+    scans: Sequence[FileScan],
+    options: PinOptions,
+    wanted: Mapping[MatchKey, Reference],
+    digests: Mapping[MatchKey, str],
+) -> tuple[dict[Reference, str], list[Diagnostic]]:
+    """Every tag the files use, with its digest, so the lock file is complete.
+
+    A tag this run looked up (or was given by --digests) gets that digest. A tag only written
+    as ``name:tag@digest`` gets the digest written, so ``pin --update --offline`` can replay
+    the run; if the files pin it to different digests there is no one answer, and it is left
+    out with a notice. Digest-only pins name no tag and need no entry.
+    """
+    pins: dict[MatchKey, tuple[Reference, str]] = {
+        key: (ref, digests[key]) for key, ref in wanted.items() if key in digests
+    }
+    written: dict[MatchKey, dict[str, list[ImageSite]]] = {}
+    names: dict[MatchKey, Reference] = {}
+    for scan in scans:
+        for site, ref, _ in scan.images:
+            if ref is None or ref.tag is None or ref.digest is None:
+                continue
+            if is_exempt(site.image, options.exempt) or ref.match_key in pins:
+                continue
+            names.setdefault(ref.match_key, ref)
+            written.setdefault(ref.match_key, {}).setdefault(ref.digest, []).append(site)
+    notices = []
+    for key, by_digest in written.items():
+        ref = names[key]
+        if len(by_digest) == 1:
+            pins[key] = (ref, next(iter(by_digest)))
+            continue
+        sites = [site for sites in by_digest.values() for site in sites]
+        message = (
+            f"{ref.name}:{ref.tag} is pinned to {len(by_digest)} different digests "
+            f"({locations(sites)}), so the digest file leaves it out. Run `pinner pin --update` "
+            "to pin them alike."
+        )
+        notices.append(Diagnostic(message, tuple(_location(site) for site in sites)))
+    return {ref: digest for ref, digest in pins.values()}, notices
+
+
+def _location(site: ImageSite) -> Location:
+    return Location(site.path, site.line, site.column, site.image)
+
+
 def _entries(path: Path) -> Iterable[tuple[str, Reference, str]]:
     try:
         # utf-8-sig: a byte order mark (Windows editors write one) is not part of line 1.
@@ -158,9 +219,10 @@ def _line_entries(path: Path, text: str) -> Iterable[tuple[str, Reference, str]]
 
 def _cloud_build_entries(path: Path, text: str) -> Iterable[tuple[str, Reference, str]]:
     try:
-        images = json.loads(text)["results"]["images"]
+        # Not JSON at all is None, which fails here like JSON of the wrong shape.
+        images = load_json(text)["results"]["images"]
         pairs = [(image["name"], image["digest"]) for image in images]
-    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: deep nesting
+    except (KeyError, TypeError):
         raise DigestFileError(
             f"{path}: not a digest file: JSON must be `gcloud builds describe --format=json` "
             "output with results.images[].name and .digest."

@@ -26,10 +26,6 @@ FIELD_WORDS = {
 }
 
 
-def where(site: ImageSite) -> str:
-    return f"{site.path}:{site.line}:{site.column}"
-
-
 def describe_owner(site: ImageSite) -> str:
     """``Deployment web, container nginx``: which object and container hold the image."""
     owner = f"{site.kind} {site.name}".strip() or "object"
@@ -118,11 +114,11 @@ def check_report(
             for site in violations
         ]
         return json_document(sarif.sarif_document(sarif.CHECK_RULES, findings, errors, notices))
-    return _lines(f"{where(site)}: {violation_message(site)}" for site in violations)
+    return _lines(f"{site.where}: {violation_message(site)}" for site in violations)
 
 
 def change_line(change: Change) -> str:
-    return f"{where(change.site)}: {change.old} -> {change.new}"
+    return f"{change.site.where}: {change.old} -> {change.new}"
 
 
 def pin_report(
@@ -192,7 +188,7 @@ def summary_line(
 
 def github_annotation(site: ImageSite, message: str, level: str = "error") -> str:
     if site.path == STDIN_NAME:  # standard input is no file GitHub could show
-        return github_error(f"{where(site)}: {message}", level)
+        return github_error(f"{site.where}: {message}", level)
     return (
         f"::{level} file={_property(site.path)},line={site.line},col={site.column}::"
         f"{_data(message)}"
@@ -222,10 +218,6 @@ def json_document(document: Mapping[str, object]) -> str:
 
 def _lines(lines: Iterable[str]) -> str:
     return "".join(f"{line}\n" for line in lines)
-
-
-def locations(sites: Iterable[ImageSite]) -> str:
-    return ", ".join(where(site) for site in sites)
 
 
 def _data(text: str) -> str:

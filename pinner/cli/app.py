@@ -1,15 +1,18 @@
-"""The typer application, exit codes and the output helpers every command shares."""
+"""The typer application, exit codes, the output helpers, and the one reporting tail (``finish``)
+every command that reads manifests ends with."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TextIO, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn, TextIO, TypeVar
 
 import typer
 
 from pinner.cli.help import PinnerCommand
+from pinner.errors import Diagnostic, PinnerError
 from pinner.report import FORMATS
 
 EXIT_OK = 0
@@ -68,6 +71,19 @@ def fail_usage(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+@contextmanager
+def user_errors(*cleanup: Callable[[], None]) -> Iterator[None]:
+    """A PinnerError raised inside is printed, after ``cleanup``, and pinner exits 2 with no
+    traceback: it is a mistake the user can fix, not a bug."""
+    try:
+        yield
+    except PinnerError as exc:
+        for step in cleanup:
+            step()
+        print_errors([str(exc)])
+        raise typer.Exit(EXIT_ERROR) from None
+
+
 def check_format(output_format: str, formats: Sequence[str] = FORMATS) -> None:
     if output_format not in formats:
         raise fail_usage(f"--format must be one of {', '.join(formats)}, not {output_format!r}.")
@@ -102,3 +118,32 @@ def print_errors(messages: Iterable[str]) -> None:
 def print_notices(messages: Iterable[str]) -> None:
     for message in messages:
         err(f"{paint('notice:', YELLOW, sys.stderr)} {message}")
+
+
+def exit_code(errors: Sequence[object], problems: bool) -> int:
+    """2 if pinner could not do all of its job, else 1 if it found (or made) changes, else 0."""
+    return max(EXIT_ERROR if errors else EXIT_OK, EXIT_CHANGES if problems else EXIT_OK)
+
+
+def finish(
+    report: str,
+    errors: Sequence[Diagnostic],
+    notices: Sequence[Diagnostic],
+    summary: str,
+    code: int,
+    *,
+    output_format: str,
+    quiet: bool,
+    show: Callable[[str], None] = out,
+) -> NoReturn:
+    """Print a command's report, then (as text) its errors and notices, then its summary line on
+    standard error, and exit with ``code``. ``--quiet`` keeps errors and the report only."""
+    if report or output_format != "text":
+        show(report)
+    if output_format == "text":
+        print_errors(error.message for error in errors)
+        if not quiet:
+            print_notices(notice.message for notice in notices)
+    if not quiet:
+        err(summary)
+    raise typer.Exit(code)

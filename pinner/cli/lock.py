@@ -27,7 +27,7 @@ from pinner.cli.options import (
     Timeout,
 )
 from pinner.cli.progress import Progress
-from pinner.cli.resolve import RegistryOptions, resolve_online
+from pinner.cli.resolve import resolve_online
 from pinner.errors import InvalidReferenceError, PinnerError
 from pinner.lockfile import lock_line, write_lock
 from pinner.reference import Reference, parse_reference
@@ -88,6 +88,7 @@ def add(
         mirrors=mirror,
         insecure_registries=insecure_registry,
         gcloud_hosts=gcloud_host,
+        timeout=timeout,
     )
     references = [_tag_reference(image) for image in images]
     # IMAGE:TAG@DIGEST says the digest itself; only the others are looked up.
@@ -95,9 +96,8 @@ def add(
     wanted = {ref.match_key: ref for ref in references if ref.digest is None}
     if wanted:
         progress = Progress.for_terminal(quiet)
-        options = RegistryOptions.from_settings(settings, timeout=timeout)
         digests, failures = resolve_online(
-            list(wanted.values()), options, progress.stage("pinner: resolving references")
+            list(wanted.values()), settings, progress.stage("pinner: resolving references")
         )
         progress.finish()
         if failures:

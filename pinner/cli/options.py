@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pinner.config.file import MAX_CONCURRENCY
+from pinner.settings import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
 # The help panels, in the order commands list them.
 IMAGES = "Images"
@@ -78,6 +78,17 @@ Platform = Annotated[
         rich_help_panel=IMAGES,
     ),
 ]
+# pin's --platform, read the other way round by verify: the platform the pins were made for.
+PinnedPlatform = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="The pins were made with pin --platform.",
+        show_default=False,
+        rich_help_panel=IMAGES,
+    ),
+]
 DigestFiles = Annotated[
     Optional[list[Path]],  # noqa: UP045
     typer.Option(
@@ -85,6 +96,48 @@ DigestFiles = Annotated[
         metavar="FILE",
         help="Lock file or Cloud Build JSON. Repeatable.",
         show_default=False,
+        rich_help_panel=DIGESTS,
+    ),
+]
+Offline = Annotated[
+    bool,
+    typer.Option(
+        "--offline", help="Use only --digests; never ask a registry.", rich_help_panel=DIGESTS
+    ),
+]
+Update = Annotated[
+    bool,
+    typer.Option(
+        "--update", help="Move name:tag@sha256:… to the tag's digest.", rich_help_panel=IMAGES
+    ),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Change nothing; exit 1 if something would.", rich_help_panel=OUTPUT
+    ),
+]
+Diff = Annotated[
+    bool,
+    typer.Option(
+        "--diff", help="Print a diff, write nothing; exit 1 if any.", rich_help_panel=OUTPUT
+    ),
+]
+WriteDigests = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--write-digests",
+        metavar="FILE",
+        help="Record the digests used in this lock file.",
+        show_default=False,
+        rich_help_panel=DIGESTS,
+    ),
+]
+PruneDigests = Annotated[
+    bool,
+    typer.Option(
+        "--prune-digests",
+        help="Drop lock entries of tags this run did not see.",
         rich_help_panel=DIGESTS,
     ),
 ]
@@ -161,7 +214,7 @@ Concurrency = Annotated[
         metavar="N",
         min=1,
         max=MAX_CONCURRENCY,
-        help="At most N lookups at once (default: 16).",
+        help=f"At most N lookups at once (default: {DEFAULT_CONCURRENCY}).",
         show_default=False,
         rich_help_panel=REGISTRIES,
     ),

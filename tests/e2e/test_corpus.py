@@ -107,7 +107,7 @@ def test_check_passes_after_pin_and_second_pin_changes_nothing(
     # with duplicate keys.
     assert report["violations"] == []
     assert len(report["errors"]) == 6
-    assert sum("invalid image reference" in error for error in report["errors"]) == 2
+    assert sum("invalid image reference" in error["message"] for error in report["errors"]) == 2
     main(["pin", "--offline", "--digests", str(digests), str(after)])
     assert {p: p.read_bytes() for p in after.rglob("*") if p.is_file()} == snapshot
 
