@@ -12,6 +12,7 @@ from typing import Any
 from pinner.errors import Diagnostic, Location
 from pinner.manifests.files import STDIN_NAME
 from pinner.manifests.finder import ImageSite
+from pinner.manifests.skipped import Skipped
 from pinner.pinning import Change, Tally
 from pinner.policy import is_pinned
 
@@ -85,12 +86,35 @@ def github_diagnostics(errors: Iterable[Diagnostic], notices: Iterable[Diagnosti
     return lines
 
 
+def skipped_record(skip: Skipped) -> dict[str, Any]:
+    return {"path": skip.path, "line": skip.line, "column": skip.column, "message": skip.message}
+
+
+def skipped_diagnostics(skipped: Iterable[Skipped]) -> list[Diagnostic]:
+    """What was skipped, as notices placed where it is (SARIF's tool notifications)."""
+    return [
+        Diagnostic(skip.message, (Location(skip.path, skip.line or None, skip.column or None),))
+        for skip in skipped
+    ]
+
+
+def skipped_annotation(skip: Skipped) -> str:
+    """A ``::warning`` on the skipped image's line, or on the file when all of it was skipped."""
+    if skip.line == 0:
+        return f"::warning file={_property(skip.path)}::{_data(skip.message)}"
+    return (
+        f"::warning file={_property(skip.path)},line={skip.line},col={skip.column}::"
+        f"{_data(skip.message)}"
+    )
+
+
 def check_report(
     violations: Sequence[ImageSite],
     errors: Sequence[Diagnostic],
     notices: Sequence[Diagnostic],
     summary: Mapping[str, float],
     output_format: str,
+    skipped: Sequence[Skipped] = (),
 ) -> str:
     """Violations as text lines, one JSON document, or GitHub annotations (with the errors)."""
     if output_format == "json":
@@ -100,11 +124,13 @@ def check_report(
                 "violations": [site_record(site) for site in violations],
                 "errors": diagnostic_records(errors),
                 "notices": diagnostic_records(notices),
+                "skipped": [skipped_record(skip) for skip in skipped],
                 "summary": dict(summary),
             }
         )
     if output_format == "github":
         lines = [github_annotation(site, violation_message(site)) for site in violations]
+        lines += [skipped_annotation(skip) for skip in skipped]
         return _lines(lines + github_diagnostics(errors, notices))
     if output_format == "sarif":
         from pinner import sarif
@@ -113,7 +139,8 @@ def check_report(
             sarif.site_finding(sarif.NOT_PINNED, violation_message(site), site)
             for site in violations
         ]
-        return json_document(sarif.sarif_document(sarif.CHECK_RULES, findings, errors, notices))
+        passed_over = [*notices, *skipped_diagnostics(skipped)]
+        return json_document(sarif.sarif_document(sarif.CHECK_RULES, findings, errors, passed_over))
     return _lines(f"{site.where}: {violation_message(site)}" for site in violations)
 
 
@@ -129,6 +156,7 @@ def pin_report(
     output_format: str,
     *,
     written: bool,
+    skipped: Sequence[Skipped] = (),
 ) -> str:
     """Changes made (``written``) or that would be made, in the chosen format."""
     if output_format == "json":
@@ -139,11 +167,13 @@ def pin_report(
                 "changes": [{**site_record(c.site), "new_image": c.new} for c in changes],
                 "errors": diagnostic_records(errors),
                 "notices": diagnostic_records(notices),
+                "skipped": [skipped_record(skip) for skip in skipped],
                 "summary": dict(summary),
             }
         )
     if output_format == "github":
         lines = [_change_annotation(change, written) for change in changes]
+        lines += [skipped_annotation(skip) for skip in skipped]
         return _lines(lines + github_diagnostics(errors, notices))
     return _lines(change_line(change) for change in changes)
 
@@ -161,6 +191,7 @@ def summary_record(
         "exempt": tally.exempt,
         "failed": tally.failed,
         "unreadable_files": tally.unreadable,
+        "skipped": tally.skipped,
         "seconds": round(seconds, 2),
     }
 
@@ -174,6 +205,8 @@ def summary_line(
         f"{tally.exempt} exempt",
         f"{tally.failed} failed",
     ]
+    if tally.skipped:
+        parts.append(f"{tally.skipped} skipped")
     unreadable = (
         f"; {tally.unreadable} {_plural(tally.unreadable, 'file')} could not be read"
         if tally.unreadable

@@ -10,12 +10,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from pinner.errors import Diagnostic
+from pinner.manifests.skipped import Skipped
 from pinner.report import (
     diagnostic_records,
     github_annotation,
     github_diagnostics,
     json_document,
     site_record,
+    skipped_annotation,
+    skipped_diagnostics,
+    skipped_record,
 )
 from pinner.verify import DRIFT, MISSING, OK, PLATFORM, PinCheck, VerifyResult
 
@@ -52,7 +56,11 @@ def finding_message(check: PinCheck) -> str | None:
 
 
 def verify_report(
-    result: VerifyResult, notices: Sequence[Diagnostic], seconds: float, output_format: str
+    result: VerifyResult,
+    notices: Sequence[Diagnostic],
+    seconds: float,
+    output_format: str,
+    skipped: Sequence[Skipped] = (),
 ) -> str:
     """Problems as text lines, one JSON document with every pin, or GitHub annotations."""
     if output_format == "json":
@@ -61,7 +69,8 @@ def verify_report(
             "results": [_record(check) for check in result.checks],
             "errors": diagnostic_records(result.errors),
             "notices": diagnostic_records(notices),
-            "summary": summary_record(result, seconds),
+            "skipped": [skipped_record(skip) for skip in skipped],
+            "summary": summary_record(result, seconds, len(skipped)),
         }
         return json_document(document)
     if output_format == "sarif":
@@ -74,7 +83,12 @@ def verify_report(
             if (message := finding_message(check)) is not None
         ]
         return json_document(
-            sarif.sarif_document(sarif.VERIFY_RULES, findings, result.errors, notices)
+            sarif.sarif_document(
+                sarif.VERIFY_RULES,
+                findings,
+                result.errors,
+                [*notices, *skipped_diagnostics(skipped)],
+            )
         )
     lines: list[str] = []
     for check in result.checks:
@@ -88,6 +102,7 @@ def verify_report(
             prefix = "warning: " if check.status == PLATFORM else ""
             lines.append(f"{check.site.where}: {prefix}{message}")
     if output_format == "github":
+        lines += [skipped_annotation(skip) for skip in skipped]
         lines += github_diagnostics(result.errors, notices)
     return "".join(f"{line}\n" for line in lines)
 
@@ -107,7 +122,7 @@ def _record(check: PinCheck) -> dict[str, Any]:
     }
 
 
-def summary_record(result: VerifyResult, seconds: float) -> dict[str, float]:
+def summary_record(result: VerifyResult, seconds: float, skipped: int = 0) -> dict[str, float]:
     return {
         "files": result.files,
         "references": result.references,
@@ -118,11 +133,12 @@ def summary_record(result: VerifyResult, seconds: float) -> dict[str, float]:
         "not_pinned": result.not_pinned,
         "exempt": result.exempt,
         "failed": result.failed,
+        "skipped": skipped,
         "seconds": round(seconds, 2),
     }
 
 
-def summary_line(result: VerifyResult, seconds: float) -> str:
+def summary_line(result: VerifyResult, seconds: float, skipped: int = 0) -> str:
     files = f"{result.files} file{'' if result.files == 1 else 's'}"
     references = f"{result.references} reference{'' if result.references == 1 else 's'}"
     warnings = result.count(PLATFORM)
@@ -135,6 +151,8 @@ def summary_line(result: VerifyResult, seconds: float) -> str:
         f"{result.exempt} exempt",
         f"{result.failed} failed",
     ]
+    if skipped:
+        parts.append(f"{skipped} skipped")
     return (
         f"pinner verify: {files} scanned, {references} found: {', '.join(parts)} ({seconds:.2f}s)"
     )

@@ -20,7 +20,13 @@ from pinner.cli.options import (
     ReportFormat,
 )
 from pinner.cli.progress import Progress
-from pinner.report import REPORT_FORMATS, check_report, summary_line, summary_record
+from pinner.report import (
+    REPORT_FORMATS,
+    check_report,
+    skipped_diagnostics,
+    summary_line,
+    summary_record,
+)
 
 
 @command(
@@ -53,10 +59,13 @@ def check(
     seconds = time.monotonic() - started
     not_pinned = len(result.violations)
     summary = summary_record(result.tally, seconds, not_pinned=not_pinned)
+    report = check_report(
+        result.violations, result.errors, result.notices, summary, output_format, result.skipped
+    )
     finish(
-        check_report(result.violations, result.errors, result.notices, summary, output_format),
+        report,
         result.errors,
-        result.notices,
+        [*skipped_diagnostics(result.skipped), *result.notices],
         summary_line("check", result.tally, seconds, not_pinned=not_pinned),
         exit_code(result.errors, bool(result.violations)),
         output_format=output_format,

@@ -27,7 +27,7 @@ from pinner.cli.options import (
 )
 from pinner.cli.progress import Progress
 from pinner.manifests.scan import FileScan
-from pinner.report import REPORT_FORMATS
+from pinner.report import REPORT_FORMATS, skipped_diagnostics
 from pinner.settings import Settings
 from pinner.verify import DRIFT, MISSING, VerifyOptions, VerifyResult, verify_pins
 from pinner.verify_report import summary_line, verify_report
@@ -75,13 +75,13 @@ def verify(
     progress = Progress.for_terminal(quiet)
     scans = scan_arguments(paths, settings, progress, keep_sources=False)
     result = _verify(scans, settings, progress)
-    notices = [notice for scan in scans for notice in scan.notices]
+    skipped = [skip for scan in scans for skip in scan.skipped]
     seconds = time.monotonic() - started
     finish(
-        verify_report(result, notices, seconds, output_format),
+        verify_report(result, [], seconds, output_format, skipped),
         result.errors,
-        notices,
-        summary_line(result, seconds),
+        skipped_diagnostics(skipped),
+        summary_line(result, seconds, len(skipped)),
         exit_code(result.errors, bool(result.count(DRIFT) + result.count(MISSING))),
         output_format=output_format,
         quiet=quiet,
