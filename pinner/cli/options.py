@@ -244,8 +244,8 @@ HelmDigestInTag = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(
         "--helm-digest-in-tag/--no-helm-digest-in-tag",
-        help="Where a Helm values image block has no digest key, write its tag as "
-        "tag@sha256:... (default: no, or .pinner.yaml's helm_digest_in_tag).",
+        help="Helm values with no digest key: write tag@sha256:….",
         show_default=False,
+        rich_help_panel=IMAGES,
     ),
 ]

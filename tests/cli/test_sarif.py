@@ -134,8 +134,8 @@ def test_template_notices_are_tool_notifications(capsys: pytest.CaptureFixture[s
     _, run = check_sarif(capsys, "k8s/chart.yaml")
     (notice,) = run["invocations"][0]["toolExecutionNotifications"]
     assert notice["level"] == "note"
-    assert notice["message"]["text"].startswith("k8s/chart.yaml: skipped")
-    assert located({"ruleId": "", **notice})[1:] == ("k8s/chart.yaml", 1, 1)
+    assert notice["message"]["text"].startswith("k8s/chart.yaml:7:12: skipped")
+    assert located({"ruleId": "", **notice})[1:] == ("k8s/chart.yaml", 7, 12)
 
 
 def test_verify_findings_have_their_own_rules() -> None:
