@@ -122,15 +122,16 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
             plan.tally.failed += 1
             plan.errors.append(_unspliceable(site))
             continue
-        # A pin being moved keeps the tag it was written with.
-        keep_tag = options.keep_tag or reference.digest is not None
+        # A pin being moved keeps the tag it was written with; a kustomize entry keeps its
+        # newTag (only its digest key is written).
+        keep_tag = options.keep_tag or reference.digest is not None or site.digest_key is not None
         new_image = reference.pinned(digest, keep_tag=keep_tag)
         if new_image == site.image:
             plan.tally.already_pinned += 1
             continue
         plan.tally.pinned += 1
         plan.changes.append(Change(site, site.image, new_image))
-        edits.append(_edit(scan.source.text, site, new_image))
+        edits.append(_edit(scan.source.text, site, new_image, digest))
     if plan.failed:
         # All or nothing: a half-pinned file would pass review looking finished. Its resolved
         # images were not written, so they count as failed, not pinned.
@@ -153,10 +154,12 @@ def sites_by_key(scans: Sequence[FileScan], options: PinOptions) -> dict[MatchKe
     return places
 
 
-def _edit(text: str, site: ImageSite, new_image: str) -> Edit:
-    return Edit(
-        site.start, site.end, text[site.start : site.end], f"{site.quote}{new_image}{site.quote}"
-    )
+def _edit(text: str, site: ImageSite, new_image: str, digest: str) -> Edit:
+    old = text[site.start : site.end]
+    if site.digest_key is not None:  # a kustomize entry: only its digest is written
+        before, after = site.digest_key
+        return Edit(site.start, site.end, old, f"{before}{site.quote}{digest}{site.quote}{after}")
+    return Edit(site.start, site.end, old, f"{site.quote}{new_image}{site.quote}")
 
 
 def _unspliceable(site: ImageSite) -> ManifestError:

@@ -19,6 +19,7 @@ FIELD_WORDS = {
     "initContainers": "init container",
     "ephemeralContainers": "ephemeral container",
     "volumes": "image volume",
+    "images": "images entry",
 }
 
 

@@ -96,6 +96,18 @@ class Rule:
         return self.kind == kind and self.api_version in (None, api_version)
 
 
+class DigestKey(NamedTuple):
+    """How a kustomize ``images`` entry takes its digest (``pinner.manifests.kustomize``).
+
+    The site's ``[start:end]`` is the entry's ``digest`` value, or the empty span where a new
+    ``digest`` key goes; the digest alone is written there, in the site's quotes, between
+    ``before`` and ``after`` (the new key, its indentation and line end).
+    """
+
+    before: str = ""
+    after: str = ""
+
+
 class ImageSite(NamedTuple):
     """One image value in one file: what it says and exactly where it is."""
 
@@ -111,6 +123,7 @@ class ImageSite(NamedTuple):
     image: str  # the value, as YAML reads it
     quote: str  # "", "'" or '"': how the scalar is written
     problem: str | None  # why this scalar cannot be spliced exactly, if it cannot
+    digest_key: DigestKey | None = None  # set for a kustomize images entry
 
 
 class TemplateFile(ManifestError):
@@ -337,7 +350,7 @@ class _Finder:
             line += len(breaks)
             column = start - breaks[-1].end() + 1
         quote = node.style if node.style in ("'", '"') else ""
-        problem = _splice_problem(self.text[start:end], node.value, node.style)
+        problem = splice_problem(self.text[start:end], node.value, node.style)
         self.sites.append(
             ImageSite(
                 path=self.path,
@@ -356,7 +369,7 @@ class _Finder:
         )
 
 
-def _splice_problem(written: str, value: str, style: str | None) -> str | None:
+def splice_problem(written: str, value: str, style: str | None) -> str | None:
     """Why the written scalar is not exactly ``value`` in its quotes, or None if it is."""
     if style in ("|", ">"):
         return "it is a block scalar (| or >)"

@@ -17,6 +17,8 @@ from pinner.manifests.files import (
     read_source,
 )
 from pinner.manifests.finder import ImageSite, Rule, TemplateFile, find_images
+from pinner.manifests.kustomize import read_kustomizations
+from pinner.manifests.kustomize_graph import read_graph
 from pinner.manifests.walk import discover_names
 from pinner.reference import Reference, parse_reference
 
@@ -77,6 +79,11 @@ def iter_scans(
     """
     # Names as strings, a Path made for each file as it is read: the list can be long.
     targets = list(discover_names(arguments, exclude))
+    # The kustomizations among them decide which resource images their entries replace; what
+    # they include from outside the paths named is read too.
+    graph = read_graph(targets, exclude, max_bytes)
+    if graph is not None:
+        targets += graph.extra
     reader = FileReader(tuple(rules), max_bytes, keep_sources)
     scans: Iterable[FileScan] = map(reader, targets)
     if len(targets) >= PARALLEL_MIN_FILES:
@@ -88,10 +95,10 @@ def iter_scans(
             scans = scan_in_workers(targets, workers, reader)
     if progress is not None:
         progress(0, len(targets))
-    for done, scan in enumerate(scans, 1):
+    for done, (target, scan) in enumerate(zip(targets, scans, strict=True), 1):
         if progress is not None:
             progress(done, len(targets))
-        yield scan
+        yield scan if graph is None else graph.apply(scan, target[1])
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,9 @@ def scan_source(display: str, read: Callable[[], SourceFile], rules: Sequence[Ru
     try:
         source = scan.source = read()
         scan.sites = find_images(source.text, display, rules)
+        entries = [site for _, sites in read_kustomizations(source.text, display) for site in sites]
+        if entries:
+            scan.sites = sorted([*scan.sites, *entries], key=lambda site: (site.line, site.column))
         for index, site in enumerate(scan.sites):
             try:
                 scan.references[index] = _parse(site)
