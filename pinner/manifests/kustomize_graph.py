@@ -178,10 +178,13 @@ def _top_chains(nodes: dict[str, _Node]) -> dict[str, set[Chain]]:
     included = {part for node in nodes.values() for part in node.parts}
     memo: dict[str, dict[str, set[Chain]]] = {}
     chains: dict[str, set[Chain]] = {}
-    for key in nodes:
-        if key not in included:
-            for file_key, found in _render(key, nodes, memo, []).items():
-                chains.setdefault(file_key, set()).update(found)
+    # Top kustomizations first; then any left unrendered, which only a cycle includes.
+    tops = [key for key in nodes if key not in included]
+    for key in [*tops, *nodes]:
+        if key in memo:
+            continue
+        for file_key, found in _render(key, nodes, memo, []).items():
+            chains.setdefault(file_key, set()).update(found)
     return chains
 
 
