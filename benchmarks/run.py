@@ -24,6 +24,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.common import FULL, QUICK, Summary, Table  # noqa: E402
+from benchmarks.kustomize_bench import graph_cost  # noqa: E402
 from benchmarks.measure import machine  # noqa: E402
 from benchmarks.process_bench import memory, startup  # noqa: E402
 from benchmarks.resolve_bench import resolution  # noqa: E402
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         tables: list[Table] = []
         tables.append(throughput(sizes, work, corpus_root(), summary))
+        tables.append(graph_cost(sizes, corpus_root(), summary))
         tables.append(startup(sizes, work, summary))
         resolved, scale_by_images = resolution(sizes, work, summary)
         tables.append(resolved)
