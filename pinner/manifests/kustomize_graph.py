@@ -33,7 +33,7 @@ from pinner.manifests.yamlnodes import MarkedYAMLError
 
 if TYPE_CHECKING:
     from pinner.manifests.finder import ImageSite
-    from pinner.manifests.scan import FileScan
+    from pinner.manifests.scan import FileScan, FoundImage
 
 Target = tuple[str, str]  # (display name, path to open), as discover gives them
 Step = tuple[ImageEntry, str]  # an entry and the kustomization file that holds it
@@ -72,29 +72,21 @@ class KustomizeGraph:
         if node is not None and node.notices:
             scan.notice = "\n".join(filter(None, [scan.notice, *node.notices]))
         chains = self.chains.get(key)
-        if not chains or not scan.sites:
+        if not chains or not scan.images:
             return scan
-        kept: list[int] = []
-        for index, site in enumerate(scan.sites):
-            verdicts = [_follow(image_name(site.image), chain) for chain in chains]
+        kept: list[FoundImage] = []
+        for image in scan.images:
+            verdicts = [_follow(image_name(image.site.image), chain) for chain in chains]
             if all(verdict is True for verdict in verdicts):
                 continue  # every rendering replaces it: the entries are what is pinned
-            kept.append(index)
             renamed = [verdict for verdict in verdicts if isinstance(verdict, tuple)]
-            reference = scan.references.get(index)
-            if renamed and reference is not None and reference.digest is None:
+            if renamed and image.reference is not None and image.reference.digest is None:
                 # Pinned already, it renders pinned under the new name; if not, pinner cannot
                 # pin it: report it instead of looking up the repository it no longer names.
-                scan.invalid[index] = _renamed_error(site, *renamed[0])
-                del scan.references[index]
-        if len(kept) < len(scan.sites):
-            scan.sites = [scan.sites[i] for i in kept]
-            scan.references = {
-                new: scan.references[old] for new, old in enumerate(kept) if old in scan.references
-            }
-            scan.invalid = {
-                new: scan.invalid[old] for new, old in enumerate(kept) if old in scan.invalid
-            }
+                error = _renamed_error(image.site, *renamed[0])
+                image = image._replace(reference=None, error=error)
+            kept.append(image)
+        scan.images = kept
         return scan
 
 

@@ -36,7 +36,7 @@ def found(scans: list[FileScan]) -> dict[str, list[str]]:
 
 
 def errors(scans: list[FileScan]) -> list[str]:
-    return [str(error) for scan in scans for error in scan.invalid.values()]
+    return [str(error) for scan in scans for error in scan.invalid]
 
 
 def notices(scans: list[FileScan]) -> list[str]:
