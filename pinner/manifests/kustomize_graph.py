@@ -54,7 +54,8 @@ class _Node:
     kustomization: Kustomization
     files: list[str] = field(default_factory=list)  # resource files, as keys
     parts: list[str] = field(default_factory=list)  # included kustomization files (components last)
-    notices: list[str] = field(default_factory=list)
+    not_followed: list[str] = field(default_factory=list)  # what was not followed, and why
+    remote: int = 0  # how many of them are remote
 
 
 @dataclass
@@ -69,8 +70,8 @@ class KustomizeGraph:
         """``scan`` without the sites its kustomizations' entries replace (see the module)."""
         key = _key(name)
         node = self.nodes.get(key)
-        if node is not None and node.notices:
-            scan.notice = "\n".join(filter(None, [scan.notice, *node.notices]))
+        if node is not None and node.not_followed:
+            scan.notice = "; ".join(filter(None, [scan.notice, _notice(node)]))
         chains = self.chains.get(key)
         if not chains or not scan.images:
             return scan
@@ -140,12 +141,10 @@ def _load(display: str, name: str, max_bytes: int) -> _Node | None:
 
 def _locate(node: _Node, path: str, line: int, field: str) -> tuple[str, str, bool] | None:
     """(display, key, whether it is a kustomization) of a local include, or None with a notice."""
-    where = f"{node.display}:{line}"
+    where = f"line {line}: {field} {path!r}"
     if "://" in path or path.startswith(REMOTE_PREFIXES):
-        node.notices.append(
-            f"{where}: {field} entry {path!r} is remote; pinner reads only local paths. Pin what "
-            "it renders with `kubectl kustomize DIR | pinner pin -`."
-        )
+        node.not_followed.append(f"{where} is remote (pinner reads only local paths)")
+        node.remote += 1
         return None
     display = os.path.normpath(os.path.join(os.path.dirname(node.display), path))
     if os.path.isfile(display):
@@ -155,14 +154,9 @@ def _locate(node: _Node, path: str, line: int, field: str) -> tuple[str, str, bo
             candidate = os.path.join(display, file_name)
             if os.path.isfile(candidate):
                 return candidate, _key(candidate), True
-        node.notices.append(
-            f"{where}: {field} entry {path!r} is a folder without a kustomization; pinner did "
-            "not follow it. Add its kustomization.yaml or remove the entry."
-        )
+        node.not_followed.append(f"{where} is a folder without a kustomization")
         return None
-    node.notices.append(
-        f"{where}: {field} entry {path!r} does not exist; pinner did not follow it. Fix the path."
-    )
+    node.not_followed.append(f"{where} does not exist")
     return None
 
 
@@ -192,10 +186,7 @@ def _render(
     for part in node.parts:
         if part in stack:
             cycle = " -> ".join(nodes[k].display for k in [*stack[stack.index(part) :], part])
-            node.notices.append(
-                f"{node.display}: kustomizations include each other ({cycle}); pinner did not "
-                "follow the cycle. Remove one of the includes."
-            )
+            node.not_followed.append(f"{nodes[part].display}, which includes it back ({cycle})")
             continue
         if part not in nodes:
             continue
@@ -229,6 +220,18 @@ def _follow(name: str, chain: Chain) -> bool | Step | None:
             renamed = renamed or (entry, where)
             name = entry.new_name
     return renamed
+
+
+def _notice(node: _Node) -> str:
+    """One line for everything a kustomization includes that pinner did not follow."""
+    hints = []
+    if node.remote:
+        hints.append(
+            "Pin what remote resources render with `kubectl kustomize DIR | pinner pin -`."
+        )
+    if len(node.not_followed) > node.remote:
+        hints.append("Fix or remove the other includes.")
+    return f"{node.display}: not followed: {'; '.join(node.not_followed)}. {' '.join(hints)}"
 
 
 def _renamed_error(site: ImageSite, entry: ImageEntry, where: str) -> ManifestError:

@@ -164,17 +164,23 @@ def test_remote_missing_folder_and_cyclic_includes_are_noticed_not_followed() ->
             "empty/readme.yaml": "x: 1\n",
         },
     )
-    assert sorted(notices(scan_paths(["."]))) == [
-        "a/kustomization.yaml: kustomizations include each other (b/kustomization.yaml -> "
-        "a/kustomization.yaml -> b/kustomization.yaml); pinner did not follow the cycle. "
-        "Remove one of the includes.",
-        "a/kustomization.yaml:2: resources entry 'https://github.com/acme/app//deploy?ref=v1' is "
-        "remote; pinner reads only local paths. Pin what it renders with `kubectl kustomize DIR "
-        "| pinner pin -`.",
-        "a/kustomization.yaml:3: resources entry 'gone.yaml' does not exist; pinner did not "
-        "follow it. Fix the path.",
-        "a/kustomization.yaml:4: resources entry '../empty' is a folder without a kustomization; "
-        "pinner did not follow it. Add its kustomization.yaml or remove the entry.",
+    assert notices(scan_paths(["."])) == [
+        "a/kustomization.yaml: not followed: "
+        "line 2: resources 'https://github.com/acme/app//deploy?ref=v1' is remote (pinner reads "
+        "only local paths); line 3: resources 'gone.yaml' does not exist; "
+        "line 4: resources '../empty' is a folder without a kustomization; "
+        "b/kustomization.yaml, which includes it back (b/kustomization.yaml -> "
+        "a/kustomization.yaml -> b/kustomization.yaml). Pin what remote resources render with "
+        "`kubectl kustomize DIR | pinner pin -`. Fix or remove the other includes."
+    ]
+
+
+def test_a_remote_resource_alone_gets_only_its_hint() -> None:
+    write(Path("."), {"kustomization.yaml": "resources: [github.com/acme/app/deploy]\n"})
+    assert notices(scan_paths(["."])) == [
+        "kustomization.yaml: not followed: line 1: resources 'github.com/acme/app/deploy' is "
+        "remote (pinner reads only local paths). Pin what remote resources render with "
+        "`kubectl kustomize DIR | pinner pin -`."
     ]
 
 
