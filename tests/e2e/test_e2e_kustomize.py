@@ -204,6 +204,40 @@ def test_pin_then_kustomize_renders_the_pushed_digests(
         assert all("@sha256:" in image for image in images), images
 
 
+def test_verify_sees_an_entry_drift_and_update_moves_its_digest(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    registry_anonymous: RegistryServer,
+    pusher_anonymous: Pusher,
+    unique_repo: str,
+    pushed: dict[str, str],
+) -> None:
+    require_binary("kubectl")
+    host = registry_anonymous.host
+    write_tree(tmp_path, tree(host, unique_repo))
+    monkeypatch.chdir(tmp_path)
+    assert main(["pin", "-q", "."]) == 1
+    app = f"{host}/{unique_repo}/app"
+    old = pushed[f"{app}:2.0"]
+    moved = pusher_anonymous.push_image(f"{unique_repo}/app", "2.0")  # the tag moves
+    assert moved != old
+    capsys.readouterr()
+
+    assert main(["verify", "-q", "."]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"overlays/prod/kustomization.yaml:8:5: {app}:2.0@{old} has drifted: the tag 2.0 now "
+        f"points to {moved}. Run `pinner pin --update` to move the pin."
+    ]
+    assert main(["pin", "-q", "--update", "."]) == 1
+    assert (
+        f'newTag: "2.0"\n    digest: "{moved}"\n'
+        in Path("overlays/prod/kustomization.yaml").read_text()
+    )
+    assert rendered_images(kustomize("overlays/prod", tmp_path))[0] == f"{app}:2.0@{moved}"
+    assert main(["verify", "-q", "."]) == 0
+
+
 def test_ci_fails_instead_of_skipping_without_kubectl(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
