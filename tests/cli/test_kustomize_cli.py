@@ -144,3 +144,13 @@ def test_a_remote_resource_is_a_notice(capsys: pytest.CaptureFixture[str]) -> No
         "'https://example.com/app.yaml' is remote (pinner reads only local paths). Pin what "
         "remote resources render with `kubectl kustomize DIR | pinner pin -`."
     )
+
+
+def test_pinner_yaml_settings_reach_the_entries(capsys: pytest.CaptureFixture[str]) -> None:
+    Path(".pinner.yaml").write_text("exempt: ['ghcr.io/acme/*']\nkeep_tag: true\n")
+    code, out, err = run(capsys, "pin", "--offline", "--digests", "digests.txt", ".")
+    assert code == 1, err
+    # The entry is exempt as its rendered image; keep_tag applies to the line pinned in place.
+    assert out == f"base/pod.yaml:9:14: nginx:1.27 -> nginx:1.27@{B}\n"
+    assert Path("prod/kustomization.yaml").read_text() == OVERLAY
+    assert run(capsys, "check", "-q", ".")[0] == 0
