@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
-from pinner.manifests.finder import DigestKey, ImageSite, splice_problem
+from pinner.manifests.finder import DigestSlot, ImageSite, splice_problem
 from pinner.manifests.mapkeys import NoKeySlot, key_slot
 from pinner.manifests.yamlnodes import (
     LineIndex,
@@ -152,7 +152,7 @@ def _entry(
         start, end = lines.offset(digest.start_mark), lines.offset(digest.end_mark)
         quote = digest.style if digest.style in ("'", '"') else ""
         problem = splice_problem(text[start:end], digest.value, digest.style)
-        slot = DigestKey()
+        slot = DigestSlot()
     else:
         tag = fields.get("newTag")
         quote = tag.style if isinstance(tag, ScalarNode) and tag.style in ("'", '"') else ""
@@ -161,10 +161,10 @@ def _entry(
         except NoKeySlot as exc:
             problem = f"a digest key cannot be added to the entry exactly: {exc}"
             start = end = lines.offset(node.start_mark)
-            slot = DigestKey()
+            slot = DigestSlot()
         else:
             start = end = found.offset
-            slot = DigestKey(found.before, found.after)
+            slot = DigestSlot(found.before, found.after)
     site = ImageSite(
         path, line, column, start, end, kind, name, FIELD, entry.name, image, quote, problem, slot
     )

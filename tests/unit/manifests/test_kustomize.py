@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pinner.errors import ManifestError
-from pinner.manifests.finder import DigestKey
+from pinner.manifests.finder import DigestSlot
 from pinner.manifests.kustomize import Include, read_kustomizations
 
 HEAD = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
@@ -47,9 +47,9 @@ def test_a_pinned_entry_points_at_its_digest_value_and_a_new_one_at_the_new_key(
     [(_, sites)] = read_kustomizations(text, "k.yaml")
     pinned, new = sites
     assert text[pinned.start : pinned.end] == f'"{DIGEST}"'
-    assert (pinned.quote, pinned.digest_key, pinned.problem) == ('"', DigestKey(), None)
+    assert (pinned.quote, pinned.digest_slot, pinned.problem) == ('"', DigestSlot(), None)
     assert new.start == new.end == len(text)
-    assert (new.quote, new.digest_key) == ("'", DigestKey("  digest: ", "\n"))
+    assert (new.quote, new.digest_slot) == ("'", DigestSlot("  digest: ", "\n"))
 
 
 @pytest.mark.parametrize(
