@@ -45,9 +45,15 @@ def key_slot(text: str, lines: LineIndex, mapping: MappingNode, key: str) -> Key
         raise NoKeySlot("its last value is not a plain string")
     if last_value.style in ("|", ">") or last_value.start_mark.line != last_value.end_mark.line:
         raise NoKeySlot("its last value spans several lines")
+    # An alias (*name) is the node it names, which sits where the anchor is, before this key:
+    # the new key would land there.
+    before = mapping.value[-2][1].end_mark if len(mapping.value) > 1 else mapping.start_mark
+    key_at, value_at = lines.offset(last_key.start_mark), lines.offset(last_value.start_mark)
+    if not lines.offset(before) <= key_at < value_at:
+        raise NoKeySlot("its last key or value is an alias")
+    end = lines.offset(last_value.end_mark)
     quote = last_key.style if last_key.style in ("'", '"') else ""
     written = f"{quote}{key}{quote}: "
-    end = lines.offset(last_value.end_mark)
     if mapping.flow_style:
         return KeySlot(end, f", {written}", "")
     first_key = mapping.value[0][0]

@@ -61,6 +61,8 @@ def test_new_key_in_the_mappings_style(text: str, expected: str) -> None:
         ("a:\n- name: n\n  tag: 't\n    u'\n", "spans several lines"),
         ("a:\n- name: n\n  tag:\n    deep: 1\n", "not a plain string"),
         ("b: &b {x: 1}\na:\n- name: n\n  <<: *b\n", "merge key"),
+        # The alias is the anchored node, which sits elsewhere: the key would land there.
+        ("b: &t '1'\na:\n- name: n\n  tag: *t\n", "alias"),
     ],
 )
 def test_refuses_what_it_cannot_do_exactly(text: str, reason: str) -> None:
