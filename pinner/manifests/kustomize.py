@@ -166,7 +166,19 @@ def _entry(
             start = end = found.offset
             slot = DigestSlot(found.before, found.after)
     site = ImageSite(
-        path, line, column, start, end, kind, name, FIELD, entry.name, image, quote, problem, slot
+        path,
+        line,
+        column,
+        start,
+        end,
+        kind,
+        name,
+        FIELD,
+        entry.name,
+        image,
+        quote,
+        problem,
+        digest_slot=slot,
     )
     return entry, site
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from pinner.errors import ManifestError
 from pinner.manifests.files import read_source
 from pinner.manifests.kustomize import FILE_NAMES, ImageEntry, Kustomization, read_kustomizations
+from pinner.manifests.skipped import Skipped
 from pinner.manifests.walk import discover_names
 from pinner.manifests.yamlnodes import MarkedYAMLError
 
@@ -71,7 +72,7 @@ class KustomizeGraph:
         key = _key(name)
         node = self.nodes.get(key)
         if node is not None and node.not_followed:
-            scan.notice = "; ".join(filter(None, [scan.notice, _notice(node)]))
+            scan.skipped.append(Skipped(node.display, 0, 0, _notice(node)))
         chains = self.chains.get(key)
         if not chains or not scan.images:
             return scan

@@ -40,7 +40,7 @@ def errors(scans: list[FileScan]) -> list[str]:
 
 
 def notices(scans: list[FileScan]) -> list[str]:
-    return [line for scan in scans if scan.notice for line in scan.notice.splitlines()]
+    return [skipped.message for scan in scans for skipped in scan.skipped]
 
 
 @pytest.fixture(autouse=True)
