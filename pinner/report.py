@@ -24,6 +24,7 @@ FIELD_WORDS = {
     "initContainers": "init container",
     "ephemeralContainers": "ephemeral container",
     "volumes": "image volume",
+    "images": "images entry",
 }
 
 
