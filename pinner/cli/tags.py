@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from pinner.cli.app import EXIT_CHANGES, EXIT_ERROR, app, fail_usage, out, print_errors, user_errors
+from pinner.cli.app import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    command,
+    fail_usage,
+    out,
+    print_errors,
+    user_errors,
+)
 from pinner.cli.common import command_settings
 from pinner.cli.options import (
     Concurrency,
@@ -23,7 +31,7 @@ from pinner.errors import InvalidReferenceError
 from pinner.reference import Reference, parse_reference
 
 
-@app.command(epilog="Example: pinner tags ghcr.io/org/app@sha256:0123…cdef")
+@command(epilog="Example: pinner tags ghcr.io/org/app@sha256:0123…cdef")
 def tags(
     image: Annotated[
         str,

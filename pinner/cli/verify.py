@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from pinner.cli.app import app, check_format, exit_code, finish, user_errors
+from pinner.cli.app import check_format, command, exit_code, finish, user_errors
 from pinner.cli.common import command_settings, scan_arguments
 from pinner.cli.options import (
     Concurrency,
     ConfigFile,
     Exclude,
     Exempt,
-    Format,
     GcloudHosts,
     InsecureRegistries,
     Jobs,
@@ -22,16 +21,18 @@ from pinner.cli.options import (
     Paths,
     PinnedPlatform,
     Quiet,
+    ReportFormat,
     Timeout,
 )
 from pinner.cli.progress import Progress
 from pinner.manifests.scan import FileScan
+from pinner.report import REPORT_FORMATS, skipped_diagnostics
 from pinner.settings import Settings
 from pinner.verify import DRIFT, MISSING, VerifyOptions, VerifyResult, verify_pins
 from pinner.verify_report import summary_line, verify_report
 
 
-@app.command(
+@command(
     epilog="Examples:\n\n"
     "pinner verify k8s/\n\n"
     "pinner verify --format github deploy/ charts/rendered.yaml",
@@ -45,7 +46,7 @@ def verify(
     gcloud_host: GcloudHosts = None,
     concurrency: Concurrency = None,
     timeout: Timeout = None,
-    output_format: Format = "text",
+    output_format: ReportFormat = "text",
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,
     jobs: Jobs = None,
@@ -53,8 +54,8 @@ def verify(
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """Check every pin against its registry: missing digests, tag drift."""
-    check_format(output_format)
+    """Check pins against their registries: missing digests, drift."""
+    check_format(output_format, REPORT_FORMATS)
     started = time.monotonic()
     settings = command_settings(
         config,
@@ -78,7 +79,7 @@ def verify(
     finish(
         verify_report(result, [], seconds, output_format, skipped),
         result.errors,
-        [skip.message for skip in skipped],
+        skipped_diagnostics(skipped),
         summary_line(result, seconds, len(skipped)),
         exit_code(result.errors, bool(result.count(DRIFT) + result.count(MISSING))),
         output_format=output_format,

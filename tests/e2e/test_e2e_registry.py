@@ -370,7 +370,8 @@ def test_gcloud_without_an_account_says_gcloud_auth_login(
     assert code == 2
     assert errors == [
         f"error: Could not look up {image}: the token service {token_service(registry_token)} "
-        "refused anonymous access (gcloud has no active account) (HTTP 401). Run "
+        "refused anonymous access (HTTP 401). No credentials were sent: gcloud has no active "
+        "account. Run "
         "`gcloud auth login` (install the Google Cloud CLI first if needed). If you are logged "
         "in, check that the repository exists.",
         f"  used at pod.yaml:7:{COLUMN}",

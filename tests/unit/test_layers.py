@@ -38,7 +38,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "pinner.writing",
         }
     ),
-    frozenset({"pinner.report", "pinner.verify_report"}),
+    frozenset({"pinner.report", "pinner.sarif", "pinner.verify_report"}),
     frozenset({"pinner.cli"}),
     frozenset({"pinner.__main__"}),
 )
@@ -53,6 +53,8 @@ SIDEWAYS = frozenset(
         ("pinner.writing", "pinner.pinning"),
         ("pinner.tags", "pinner.verify"),  # the registry reader both need
         ("pinner.verify_report", "pinner.report"),
+        ("pinner.report", "pinner.sarif"),  # the SARIF format
+        ("pinner.verify_report", "pinner.sarif"),
     }
 )
 PACKAGES = ("manifests", "registry", "config", "cli")

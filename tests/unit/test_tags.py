@@ -266,13 +266,13 @@ def test_refused_credentials_exit_2(
     [
         (
             "ghcr.io/o/app:1.0",
-            "pinner: ghcr.io/o/app:1.0 has no digest; pinner tags names a digest, e.g. "
+            "error: ghcr.io/o/app:1.0 has no digest; pinner tags names a digest, e.g. "
             "`pinner tags ghcr.io/o/app@sha256:<digest>`. For a tag's digest, run "
             "`pinner digest ghcr.io/o/app:1.0`.",
         ),
         (
             "ghcr.io/O/app@sha256:" + "a" * 64,
-            "pinner: 'ghcr.io/O/app@sha256:" + "a" * 64 + "' is not an image reference: "
+            "error: 'ghcr.io/O/app@sha256:" + "a" * 64 + "' is not an image reference: "
             "repository names must be lowercase. Write IMAGE@sha256:<digest>.",
         ),
     ],

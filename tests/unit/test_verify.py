@@ -328,7 +328,22 @@ def test_refused_credentials_exit_2_once_per_image_with_its_places(
     refusal = errors[0].removeprefix("error: ")
     assert code == 2
     assert [(r["status"], r["message"]) for r in document["results"]] == [("error", refusal)]
-    assert document["errors"] == [f"{refusal}\n  used at {at('a.yaml')}"]
+    # One error object for each place, located as data.
+    (line, column) = (int(n) for n in at("a.yaml").split(":")[1:])
+    assert document["errors"] == [
+        {
+            "message": f"{refusal}\n  used at {at('a.yaml')}",
+            "path": "a.yaml",
+            "line": line,
+            "column": column,
+            "image": f"{image}:1@{digest}",
+        }
+    ]
+    code, stdout, _, _ = run(capsys, "verify", "--format", "github")
+    annotations = stdout.splitlines()
+    assert [a.split("::")[1] for a in annotations] == [
+        f"error file={name},line={line},col={column}" for name in ("a.yaml", "b.yaml")
+    ]
 
 
 def test_unreadable_files_and_bad_options_exit_2(
@@ -354,4 +369,4 @@ def test_unreadable_files_and_bad_options_exit_2(
 
     code, _, errors, _ = run(capsys, "verify", "--format", "xml")
     assert code == 2
-    assert errors == ["pinner: --format must be one of text, json, github, not 'xml'."]
+    assert errors == ["error: --format must be one of text, json, github, sarif, not 'xml'."]

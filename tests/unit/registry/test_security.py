@@ -402,8 +402,8 @@ def test_a_slow_credential_helper_times_out_clearly(
     assert code == 2
     assert (
         "Could not look up registry.example/team/app:v1: the registry registry.example refused "
-        "anonymous access (docker-credential-slow did not finish within 0.5 seconds) (HTTP 401). "
-        "Check that docker-credential-slow works when run by hand."
+        "anonymous access (HTTP 401). No credentials were sent: docker-credential-slow did not "
+        "finish within 0.5 seconds. Check that docker-credential-slow works when run by hand."
     ) in err
     ((argv, kwargs),) = spawned
     assert argv == [str(helper), "get"]
