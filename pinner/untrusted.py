@@ -30,7 +30,6 @@ needs to):
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 
@@ -96,6 +95,8 @@ def github_property(text: str) -> str:
 
 
 def json_text(document: object) -> str:
+    import json  # here: a commit hook's text report needs no JSON encoder
+
     text = json.dumps(document, indent=2, ensure_ascii=False)
     escaped = _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", redact(text))
     return escaped + "\n"
@@ -111,6 +112,8 @@ def remember_secret(value: str) -> None:
     """Note a credential in play (a password, a token) so no output shows it."""
     if len(value) < MIN_SECRET_LENGTH:
         return
+    import json  # only once a credential is in play
+
     with _secrets_lock:
         _secrets.add(value)
         # A secret holding characters JSON or the escapes above rewrite would slip through in

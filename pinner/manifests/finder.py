@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import NamedTuple
 
-from pinner.errors import ManifestError
+from pinner.errors import Location, ManifestError
 from pinner.helm_shapes import SHAPES, VALUES_FILE_KIND, VALUES_KINDS, BlockShape
 from pinner.kinds import WORKLOAD_KINDS, Rule
 from pinner.manifests.charts import Chart
@@ -89,6 +89,18 @@ TEMPLATE_IMAGE_NOTICE = (
 )
 
 
+class DigestSlot(NamedTuple):
+    """How a kustomize ``images`` entry takes its digest (``pinner.manifests.kustomize``).
+
+    The site's ``[start:end]`` is the entry's ``digest`` value, or the empty span where a new
+    ``digest`` key goes; the digest alone is written there, in the site's quotes, between
+    ``before`` and ``after`` (the new key, its indentation and line end).
+    """
+
+    before: str = ""
+    after: str = ""
+
+
 class ImageSite(NamedTuple):
     """One image value in one file: what it says and exactly where it is."""
 
@@ -107,6 +119,7 @@ class ImageSite(NamedTuple):
     # For an image block in Helm values: how pin writes its digest (``image`` is then the
     # reference the block renders to, and the span is its digest's or its tag's value).
     slot: ValueSlot | None = None
+    digest_slot: DigestSlot | None = None  # set for a kustomize images entry
 
     @property
     def where(self) -> str:
@@ -174,9 +187,9 @@ def find_all(
                 f"{path}: skipped: this looks like a Go/Helm template ('{{{{'); render it first "
                 "(helm template ... | pinner pin -)."
             ) from None
-        raise ManifestError(
-            f"{invalid_yaml(exc, path)}. Fix the syntax; the file was not changed."
-        ) from None
+        mark = exc.problem_mark or exc.context_mark
+        place = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        raise ManifestError(f"{invalid_yaml(exc, path)}. Fix the syntax.", at=[place]) from None
     if objection is not None:
         raise objection
     # Pod spec fields are visited by name; report them as they appear in the file. An image that
@@ -343,7 +356,8 @@ class _Finder:
         if len(self.merging) >= MAX_MERGE_DEPTH:
             raise ManifestError(
                 f"{self.path}:{node.start_mark.line + 1}: merge keys (<<) are nested more than "
-                f"{MAX_MERGE_DEPTH} levels deep. Flatten them; the file was not changed."
+                f"{MAX_MERGE_DEPTH} levels deep. Flatten them.",
+                at=[self.where(node)],
             )
         self.merging.add(id(node))
         entries: dict[str, Node] = {}
@@ -355,8 +369,8 @@ class _Finder:
                     if id(source) in self.merging:
                         raise ManifestError(
                             f"{self.path}:{key_node.start_mark.line + 1}: a merge key (<<) "
-                            "includes the mapping that holds it. Remove it; the file was not "
-                            "changed."
+                            "includes the mapping that holds it. Remove it.",
+                            at=[self.where(key_node)],
                         )
                     for merged_key, merged_value in self.mapping(source).items():
                         merged.setdefault(merged_key, merged_value)
@@ -365,14 +379,17 @@ class _Finder:
                 line = key_node.start_mark.line + 1
                 raise ManifestError(
                     f"{self.path}:{line}: duplicate key {key!r} in one mapping: the manifest is "
-                    "ambiguous (kubectl rejects it too). Remove one of them; the file was not "
-                    "changed."
+                    "ambiguous (kubectl rejects it too). Remove one of them.",
+                    at=[self.where(key_node)],
                 )
             entries[key] = value
         self.merging.discard(id(node))
         result = {**merged, **entries} if merged else entries
         self.mappings[id(node)] = result
         return result
+
+    def where(self, node: Node) -> Location:
+        return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def add_site(
         self,
@@ -395,7 +412,8 @@ class _Finder:
                 return
             raise ManifestError(
                 f"{self.path}:{line}: the image of {field} {container!r} is not a string. "
-                "Write it as a plain string such as 'nginx:1.25'; the file was not changed."
+                "Write it as a plain string such as 'nginx:1.25'.",
+                at=[self.where(node)],
             )
         # libyaml starts an anchored or tagged scalar's span at its "&anchor" or "!tag".
         properties = _NODE_PROPERTIES_RE.match(self.text, node_start, end)
@@ -406,7 +424,7 @@ class _Finder:
             line += len(breaks)
             column = start - breaks[-1].end() + 1
         quote = node.style if node.style in ("'", '"') else ""
-        problem = _splice_problem(self.text[start:end], node.value, node.style)
+        problem = splice_problem(self.text[start:end], node.value, node.style)
         self.sites.append(
             ImageSite(
                 path=self.path,
@@ -426,7 +444,7 @@ class _Finder:
         )
 
 
-def _splice_problem(written: str, value: str, style: str | None) -> str | None:
+def splice_problem(written: str, value: str, style: str | None) -> str | None:
     """Why the written scalar is not exactly ``value`` in its quotes, or None if it is."""
     if style in ("|", ">"):
         return "it is a block scalar (| or >)"

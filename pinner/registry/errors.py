@@ -103,6 +103,14 @@ def failure_report(failures: Mapping[K, object], where: Callable[[K], str]) -> l
     """One message per failed lookup, in order, each followed by ``used at <where(key)>``;
     except that all lookups on one host that could not be reached are one message, at the
     first one's place, naming each image with where it is used."""
+    return [message for message, _ in failure_groups(failures, where)]
+
+
+def failure_groups(
+    failures: Mapping[K, object], where: Callable[[K], str]
+) -> list[tuple[str, list[K]]]:
+    """``failure_report``'s messages, each with the lookups it speaks for (so that a report can
+    place it at every image it names)."""
     groups: list[list[K]] = []
     hosts: dict[str, list[K]] = {}
     for key, error in failures.items():
@@ -119,11 +127,11 @@ def failure_report(failures: Mapping[K, object], where: Callable[[K], str]) -> l
         # Each line made one line first (pinner.untrusted): a registry's text holds no line
         # break of its own once shown, so only these indented continuations start lines.
         if len(keys) == 1 or not isinstance(first, HostUnreachableError):
-            messages.append(continued(str(first), f"used at {where(keys[0])}"))
+            messages.append((continued(str(first), f"used at {where(keys[0])}"), keys))
             continue
         uses = [
             f"  {one_line(str(getattr(failures[key], 'image', '')))} used at {one_line(where(key))}"
             for key in keys
         ]
-        messages.append("\n".join([one_line(first.for_images(len(keys))), *uses]))
+        messages.append(("\n".join([one_line(first.for_images(len(keys))), *uses]), keys))
     return messages

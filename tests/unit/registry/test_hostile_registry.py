@@ -239,9 +239,10 @@ def test_registry_errors_with_escapes_are_shown_safely(
     shown = out + err
     assert "\\x1b[2J" in shown or "\\u001b[2J" in shown  # the code is shown, escaped
     if output_format == "json":
-        assert "\\x1b[2J" in json.loads(out)["errors"][0]
+        assert "\\x1b[2J" in json.loads(out)["errors"][0]["message"]
     if output_format == "github":
-        assert any(line.startswith("::error::") for line in out.splitlines())
+        # placed at the image's line (main: errors carry their locations)
+        assert any(line.startswith("::error file=") for line in out.splitlines())
         assert f"\\n{FORGED}" in out  # inside the annotation's message, not a line of its own
 
 
