@@ -5,4 +5,4 @@ Its fixtures are in tests/support/registry_fixtures.py.
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.support.registry_fixtures"]
+pytest_plugins = ["tests.support.registry_fixtures", "tests.support.recipes"]
