@@ -48,6 +48,11 @@ def load_yaml(text: str) -> Any:
     return YAML(typ="safe", pure=True).load(text)
 
 
+def prose() -> str:
+    """The README's text with its lines joined: a sentence quoted here may wrap there."""
+    return " ".join(README.read_text(encoding="utf-8").split())
+
+
 def pre_commit(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "pre_commit", *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
@@ -76,7 +81,7 @@ def test_pre_commit_recipe_then_autoupdate_then_try_repo(
     assert pre_commit("run", "--all-files", cwd=work, env=env).returncode == 0
 
     # "Run `pre-commit autoupdate` once: it replaces `main` with that commit's SHA."
-    assert "Run `pre-commit autoupdate` once" in README.read_text()
+    assert "Run `pre-commit autoupdate` once" in prose()
     updated = pre_commit("autoupdate", cwd=work, env=env)
     assert updated.returncode == 0, updated.stdout + updated.stderr
     head = git("rev-parse", "main", cwd=pinner_clone).strip()
@@ -87,7 +92,7 @@ def test_pre_commit_recipe_then_autoupdate_then_try_repo(
     assert "mutable reference" not in validated.stdout + validated.stderr
 
     # "Try a hook before adopting it: `pre-commit try-repo … pinner-check --all-files`."
-    (try_repo,) = re.findall(r"`(pre-commit try-repo [^`]+)`", README.read_text())
+    (try_repo,) = re.findall(r"`(pre-commit try-repo [^`]+)`", prose())
     program, *args = shlex.split(localize(try_repo, pinner_clone))
     assert program == "pre-commit"
     (work / "pod.yaml").write_text(UNPINNED)

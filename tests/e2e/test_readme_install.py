@@ -21,7 +21,7 @@ def test_install_with_pipx(pinner_clone: Path, tmp_path: Path) -> None:
     require_binary("pipx")
     commands = readme_block("pipx install").commands()
     # The system package step is the one line not run here: tests/run installs pipx instead.
-    assert commands[0] == "sudo apt install pipx"
+    assert commands[0] == "sudo apt install pipx git"
     bin_dir = tmp_path / "bin"
     env = clean_environment(PIPX_HOME=str(tmp_path / "pipx"), PIPX_BIN_DIR=str(bin_dir))
     env["PATH"] = f"{bin_dir}:{env['PATH']}"  # what `pipx ensurepath` arranges

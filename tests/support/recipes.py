@@ -70,7 +70,8 @@ def readme_block(containing: str) -> Block:
 
 def localize(text: str, clone: Path) -> str:
     """TEXT with the README's repository address replaced by the local CLONE."""
-    text = text.replace(f"git+{REPOSITORY}", f"git+{clone.as_uri()}")
+    # file://localhost/PATH rather than file:///PATH: pipx refuses a URL without a host.
+    text = text.replace(f"git+{REPOSITORY}", f"git+file://localhost{clone}")
     return text.replace(REPOSITORY, str(clone))
 
 
