@@ -12,6 +12,16 @@ from pinner.cli import main
 DISTRIBUTION = "pinner-k8s"  # the name on PyPI; "pinner" there is an unrelated project
 
 
+def installed_version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        raise AssertionError(
+            f"{DISTRIBUTION} is not installed: the distribution was renamed from pinner; "
+            "run `bash tests/run`, or `.venv/bin/pip install -e '.[test]'`"
+        ) from None
+
+
 def test_version_is_the_distribution_version() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pinner", "--version"],
@@ -21,13 +31,13 @@ def test_version_is_the_distribution_version() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"pinner {importlib.metadata.version(DISTRIBUTION)}\n"
+    assert result.stdout == f"pinner {installed_version()}\n"
     assert result.stderr == ""
 
 
 def test_version_comes_from_the_package_pyproject_reads() -> None:
     # pyproject.toml's version is dynamic, read from pinner.__version__: one place to bump.
-    assert importlib.metadata.version(DISTRIBUTION) == pinner.__version__
+    assert installed_version() == pinner.__version__
 
 
 def test_version_wins_over_a_command() -> None:
