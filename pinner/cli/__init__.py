@@ -28,7 +28,8 @@ COMMAND_MODULES = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run pinner with ``argv`` (default: sys.argv[1:]) and return the exit code."""
     args = list(argv) if argv is not None else sys.argv[1:]
-    register_commands(args[0] if args else None)
+    if args[:1] != ["--version"]:  # the version needs no command: import none for it
+        register_commands(args[0] if args else None)
     try:
         app(args=args, prog_name="pinner")
     except SystemExit as exc:

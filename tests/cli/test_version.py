@@ -54,3 +54,17 @@ def test_version_wins_over_a_command() -> None:
 
 def test_version_in_process_exits_zero() -> None:
     assert main(["--version"]) == 0
+
+
+def test_version_imports_no_command() -> None:
+    # `pinner --version` is as cheap as the start-up gets: no command module is imported for it.
+    probe = (
+        "import sys; from pinner.cli import main; code = main(['--version']); "
+        "print(code, sorted(name for name in sys.modules if name.startswith('pinner.cli.')), "
+        "'rich' in sys.modules, file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stdout == f"pinner {pinner.__version__}\n"
+    assert result.stderr.strip() == "0 ['pinner.cli.app'] False"

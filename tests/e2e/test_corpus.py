@@ -102,10 +102,16 @@ def test_check_passes_after_pin_and_second_pin_changes_nothing(
     capsys.readouterr()
     assert main(["check", "--format", "json", str(after)]) == 2  # only file errors remain
     report = json.loads(capsys.readouterr().out)
-    # Nothing is left unpinned; what could not be pinned is reported as errors: two
-    # placeholders that are not references (<YOUR-CONTAINER>, <image_url>) and four files
-    # with duplicate keys.
-    assert report["violations"] == []
+    # What could not be pinned is reported as errors: two placeholders that are not references
+    # (<YOUR-CONTAINER>, <image_url>) and four files with duplicate keys. Left unpinned: only
+    # the Helm values image blocks that have no digest key, which pin does not write by default
+    # (each chart gets a notice; see docs/helm.md).
+    assert {(v["kind"], v["field"].rpartition(".")[2]) for v in report["violations"]} == {
+        ("HelmValues", "image"),
+        ("HelmValues", "images"),
+        ("HelmRelease", "image"),
+    }
+    assert len(report["violations"]) == 10
     assert len(report["errors"]) == 6
     assert sum("invalid image reference" in error for error in report["errors"]) == 2
     main(["pin", "--offline", "--digests", str(digests), str(after)])
