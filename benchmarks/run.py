@@ -26,6 +26,7 @@ if str(REPO) not in sys.path:
 
 from benchmarks.common import FULL, QUICK, Sizes, Summary, Table  # noqa: E402
 from benchmarks.helm_bench import values_search_cost  # noqa: E402
+from benchmarks.kustomize_bench import graph_cost  # noqa: E402
 from benchmarks.measure import machine  # noqa: E402
 from benchmarks.process_bench import memory, startup  # noqa: E402
 from benchmarks.readme import README, ReadmeError, provenance, read_page, write_figures  # noqa: E402
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         tables: list[Table] = []
         tables.append(throughput(sizes, work, corpus_root(), summary))
         tables.append(values_search_cost(sizes, helm_workloads(sizes), summary))
+        tables.append(graph_cost(sizes, corpus_root(), summary))
         tables.append(startup(sizes, work, summary))
         resolved, scale_by_images = resolution(sizes, work, summary)
         tables.append(resolved)

@@ -208,8 +208,14 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
             plan.tally.failed += 1
             plan.errors.append(_unspliceable(site))
             continue
-        # A pin being moved keeps the tag it was written with; a values block keeps its tag.
-        keep_tag = options.keep_tag or reference.digest is not None or site.slot is not None
+        # A pin being moved keeps the tag it was written with; a values block keeps its tag,
+        # and a kustomize entry its newTag (only its digest key is written).
+        keep_tag = (
+            options.keep_tag
+            or reference.digest is not None
+            or site.slot is not None
+            or site.digest_slot is not None
+        )
         new_image = reference.pinned(digest, keep_tag=keep_tag)
         if new_image == site.image:
             plan.tally.already_pinned += 1
@@ -245,9 +251,11 @@ def sites_by_key(scans: Sequence[FileScan], options: PinOptions) -> dict[MatchKe
 def _edit(text: str, site: ImageSite, new_image: str, digest: str) -> Edit:
     if site.slot is not None:
         return value_edit(text, site.start, site.end, site.quote, site.slot, digest)
-    return Edit(
-        site.start, site.end, text[site.start : site.end], f"{site.quote}{new_image}{site.quote}"
-    )
+    old = text[site.start : site.end]
+    if site.digest_slot is not None:  # a kustomize entry: only its digest is written
+        before, after = site.digest_slot
+        return Edit(site.start, site.end, old, f"{before}{site.quote}{digest}{site.quote}{after}")
+    return Edit(site.start, site.end, old, f"{site.quote}{new_image}{site.quote}")
 
 
 def _unspliceable(site: ImageSite) -> ManifestError:

@@ -20,6 +20,7 @@ FIELD_WORDS = {
     "initContainers": "init container",
     "ephemeralContainers": "ephemeral container",
     "volumes": "image volume",
+    "images": "images entry",
 }
 
 

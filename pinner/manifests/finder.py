@@ -89,6 +89,18 @@ TEMPLATE_IMAGE_NOTICE = (
 )
 
 
+class DigestSlot(NamedTuple):
+    """How a kustomize ``images`` entry takes its digest (``pinner.manifests.kustomize``).
+
+    The site's ``[start:end]`` is the entry's ``digest`` value, or the empty span where a new
+    ``digest`` key goes; the digest alone is written there, in the site's quotes, between
+    ``before`` and ``after`` (the new key, its indentation and line end).
+    """
+
+    before: str = ""
+    after: str = ""
+
+
 class ImageSite(NamedTuple):
     """One image value in one file: what it says and exactly where it is."""
 
@@ -107,6 +119,7 @@ class ImageSite(NamedTuple):
     # For an image block in Helm values: how pin writes its digest (``image`` is then the
     # reference the block renders to, and the span is its digest's or its tag's value).
     slot: ValueSlot | None = None
+    digest_slot: DigestSlot | None = None  # set for a kustomize images entry
 
     @property
     def where(self) -> str:
@@ -406,7 +419,7 @@ class _Finder:
             line += len(breaks)
             column = start - breaks[-1].end() + 1
         quote = node.style if node.style in ("'", '"') else ""
-        problem = _splice_problem(self.text[start:end], node.value, node.style)
+        problem = splice_problem(self.text[start:end], node.value, node.style)
         self.sites.append(
             ImageSite(
                 path=self.path,
@@ -426,7 +439,7 @@ class _Finder:
         )
 
 
-def _splice_problem(written: str, value: str, style: str | None) -> str | None:
+def splice_problem(written: str, value: str, style: str | None) -> str | None:
     """Why the written scalar is not exactly ``value`` in its quotes, or None if it is."""
     if style in ("|", ">"):
         return "it is a block scalar (| or >)"

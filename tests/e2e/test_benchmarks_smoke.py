@@ -35,6 +35,12 @@ ROWS = {
         ("values search costs check ≤10%", 2),
         ("linear in files", 1),
         ("linear in distinct images", 1),
+        ("the kustomize graph costs check", 1),
+    ],
+    "Kustomize: check over the corpus": [
+        ("check, corpus", 3),
+        ("check, corpus, no kustomize graph", 1),
+        ("check, corpus, no kustomize", 2),
     ],
     "Scan throughput": [
         # pinner's default (workers for a large tree), then the same in one process (--jobs 1).
