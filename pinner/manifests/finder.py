@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import NamedTuple
 
-from pinner.errors import ManifestError
+from pinner.errors import Location, ManifestError
 from pinner.helm_shapes import SHAPES, VALUES_FILE_KIND, VALUES_KINDS, BlockShape
 from pinner.kinds import WORKLOAD_KINDS, Rule
 from pinner.manifests.charts import Chart
@@ -187,9 +187,9 @@ def find_all(
                 f"{path}: skipped: this looks like a Go/Helm template ('{{{{'); render it first "
                 "(helm template ... | pinner pin -)."
             ) from None
-        raise ManifestError(
-            f"{invalid_yaml(exc, path)}. Fix the syntax; the file was not changed."
-        ) from None
+        mark = exc.problem_mark or exc.context_mark
+        place = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        raise ManifestError(f"{invalid_yaml(exc, path)}. Fix the syntax.", at=[place]) from None
     if objection is not None:
         raise objection
     # Pod spec fields are visited by name; report them as they appear in the file. An image that
@@ -356,7 +356,8 @@ class _Finder:
         if len(self.merging) >= MAX_MERGE_DEPTH:
             raise ManifestError(
                 f"{self.path}:{node.start_mark.line + 1}: merge keys (<<) are nested more than "
-                f"{MAX_MERGE_DEPTH} levels deep. Flatten them; the file was not changed."
+                f"{MAX_MERGE_DEPTH} levels deep. Flatten them.",
+                at=[self.where(node)],
             )
         self.merging.add(id(node))
         entries: dict[str, Node] = {}
@@ -368,8 +369,8 @@ class _Finder:
                     if id(source) in self.merging:
                         raise ManifestError(
                             f"{self.path}:{key_node.start_mark.line + 1}: a merge key (<<) "
-                            "includes the mapping that holds it. Remove it; the file was not "
-                            "changed."
+                            "includes the mapping that holds it. Remove it.",
+                            at=[self.where(key_node)],
                         )
                     for merged_key, merged_value in self.mapping(source).items():
                         merged.setdefault(merged_key, merged_value)
@@ -378,14 +379,17 @@ class _Finder:
                 line = key_node.start_mark.line + 1
                 raise ManifestError(
                     f"{self.path}:{line}: duplicate key {key!r} in one mapping: the manifest is "
-                    "ambiguous (kubectl rejects it too). Remove one of them; the file was not "
-                    "changed."
+                    "ambiguous (kubectl rejects it too). Remove one of them.",
+                    at=[self.where(key_node)],
                 )
             entries[key] = value
         self.merging.discard(id(node))
         result = {**merged, **entries} if merged else entries
         self.mappings[id(node)] = result
         return result
+
+    def where(self, node: Node) -> Location:
+        return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def add_site(
         self,
@@ -408,7 +412,8 @@ class _Finder:
                 return
             raise ManifestError(
                 f"{self.path}:{line}: the image of {field} {container!r} is not a string. "
-                "Write it as a plain string such as 'nginx:1.25'; the file was not changed."
+                "Write it as a plain string such as 'nginx:1.25'.",
+                at=[self.where(node)],
             )
         # libyaml starts an anchored or tagged scalar's span at its "&anchor" or "!tag".
         properties = _NODE_PROPERTIES_RE.match(self.text, node_start, end)

@@ -63,6 +63,26 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes) -> None:
         raise failure
 
 
+def create_atomic(path: Path, data: bytes) -> None:
+    """Write a new file ``path`` in one rename: whole, or not at all (mode 0666 less the umask)."""
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".pinner-tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_name, 0o666 & ~umask)  # mkstemp's 0600 is for secrets
+        os.replace(temp_name, path)
+    except BaseException:
+        _remove(temp_name)
+        raise
+    sync_folders([path])
+
+
 def write_all_atomic(writes: Sequence[PendingWrite]) -> list[Exception | None]:
     """Replace each file with its new bytes; one failure (or None) per write, in order.
 

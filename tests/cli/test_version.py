@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pinner
-from pinner.cli import main
+from pinner.cli import COMMAND_MODULES, main
 
 DISTRIBUTION = "pinner-k8s"  # the name on PyPI; "pinner" there is an unrelated project
 
@@ -67,4 +67,10 @@ def test_version_imports_no_command() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.stdout == f"pinner {pinner.__version__}\n"
-    assert result.stderr.strip() == "0 ['pinner.cli.app'] False"
+    code, modules, rich = (
+        result.stderr.strip().split(" ", 1)[0],
+        *result.stderr.strip().rsplit(" ", 1),
+    )
+    assert (code, rich) == ("0", "False"), result.stderr
+    commands = {f"pinner.cli.{name}" for name in COMMAND_MODULES.values()}
+    assert not [name for name in commands if f"'{name}'" in modules], result.stderr

@@ -123,7 +123,7 @@ def test_check_passes_after_pin_and_second_pin_changes_nothing(
     assert entries == {"crd-image", "my-app", "my-mysql"}
     assert len(report["violations"]) == 13
     assert len(report["errors"]) == 7
-    assert sum("invalid image reference" in error for error in report["errors"]) == 3
+    assert sum("invalid image reference" in error["message"] for error in report["errors"]) == 3
     main(["pin", "--offline", "--digests", str(digests), str(after)])
     assert {p: p.read_bytes() for p in after.rglob("*") if p.is_file()} == snapshot
 
