@@ -13,7 +13,7 @@ import pytest
 
 from pinner import untrusted
 
-pytest_plugins = ["tests.support.registry_fixtures"]
+pytest_plugins = ["tests.support.registry_fixtures", "tests.support.recipes"]
 # Proxies from the developer's shell would carry the tests' loopback requests elsewhere.
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 PROXY_VARIABLES += ("all_proxy",)
