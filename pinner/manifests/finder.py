@@ -21,6 +21,7 @@ from pinner.manifests.yamlnodes import (
     Node,
     ScalarNode,
     SequenceNode,
+    strip_document_boms,
 )
 
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -119,14 +120,17 @@ class TemplateFile(ManifestError):
 
 def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageSite]:
     """Every image in ``text`` in document order. Raises ManifestError for unusable input."""
-    finder = _Finder(text, path, rules)
+    # The parsers read the text without the BOMs that begin later documents; offsets are mapped
+    # back to ``text``, which is what gets spliced.
+    parsed, boms = strip_document_boms(text)
+    finder = _Finder(text, path, rules, LineIndex(parsed, boms))
     # Documents the finder would get nothing from (no image, nothing to check) are not composed.
     compose_kinds = {*POD_SPEC_PATHS, *(rule.kind for rule in rules)}
     # Documents are read one at a time, so memory follows the largest document. Invalid YAML is
     # still reported before what the finder objects to, wherever each is in the file.
     objection: ManifestError | None = None
     try:
-        for root in compose_relevant(text, compose_kinds):
+        for root in compose_relevant(parsed, compose_kinds):
             if objection is None:
                 try:
                     finder.visit_object(root)
@@ -158,11 +162,11 @@ def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageS
 
 
 class _Finder:
-    def __init__(self, text: str, path: str, rules: Sequence[Rule]) -> None:
+    def __init__(self, text: str, path: str, rules: Sequence[Rule], lines: LineIndex) -> None:
         self.text = text
         self.path = path
         self.rules = rules
-        self.lines = LineIndex(text)
+        self.lines = lines
         self.sites: list[ImageSite] = []
         self.mappings: dict[int, dict[str, Node]] = {}
         self.merging: set[int] = set()
@@ -320,6 +324,13 @@ class _Finder:
         line = node.start_mark.line + 1
         node_start = self.lines.offset(node.start_mark)
         end = self.lines.offset(node.end_mark)
+        if node_start is None or end is None:
+            # The parser's line and column do not lead to its offset: where the scalar is
+            # written is not known for sure, so it is reported, and never spliced.
+            node_start = end = int(node.start_mark.index)
+            misplaced = True
+        else:
+            misplaced = False
         if not isinstance(node, ScalarNode):
             # An unquoted `{{ .Values.image }}` reads as a flow mapping: a template, not a mistake.
             if self.text.startswith("{{", node_start):
@@ -337,7 +348,12 @@ class _Finder:
             line += len(breaks)
             column = start - breaks[-1].end() + 1
         quote = node.style if node.style in ("'", '"') else ""
-        problem = _splice_problem(self.text[start:end], node.value, node.style)
+        problem = (
+            "pinner cannot tell exactly where it is written (the YAML parser's line breaks "
+            "differ from the file's)"
+            if misplaced
+            else _splice_problem(self.text[start:end], node.value, node.style)
+        )
         self.sites.append(
             ImageSite(
                 path=self.path,
