@@ -169,6 +169,7 @@ class _Finder:
         self.lines = lines
         self.sites: list[ImageSite] = []
         self.mappings: dict[int, dict[str, Node]] = {}
+        self.duplicates: dict[int, dict[str, int]] = {}  # mapping -> key written twice -> line
         self.merging: set[int] = set()
         self.objects: set[int] = set()
 
@@ -176,6 +177,7 @@ class _Finder:
         """Drop the caches keyed by node identity, which would keep a document's nodes alive
         (and, once they are freed, could mistake a new node for an old one)."""
         self.mappings.clear()
+        self.duplicates.clear()
         self.objects.clear()
 
     def visit_object(self, node: Node) -> None:
@@ -183,18 +185,25 @@ class _Finder:
         if not isinstance(node, MappingNode) or id(node) in self.objects:
             return
         self.objects.add(id(node))
-        fields = self.mapping(node)
-        kind = _scalar_value(fields.get("kind"))
-        api_version = _scalar_value(fields.get("apiVersion"))
-        metadata = fields.get("metadata")
-        name = ""
-        if isinstance(metadata, MappingNode):
-            name = _scalar_value(self.mapping(metadata).get("name"))
-        items = fields.get("items")
+        kind = _scalar_value(self.entry(node, "kind"))
+        api_version = _scalar_value(self.entry(node, "apiVersion"))
+        items = self.entry(node, "items")
         if kind.endswith("List") and isinstance(items, SequenceNode):
             for item in items.value:
                 self.visit_object(item)
             return
+        found = len(self.sites)
+        self.visit_images(node, kind, api_version)
+        if len(self.sites) > found:
+            # The name is read only for an object with images: a duplicate name elsewhere makes
+            # nothing pinner reports ambiguous.
+            metadata = self.entry(node, "metadata")
+            if isinstance(metadata, MappingNode):
+                name = _scalar_value(self.entry(metadata, "name"))
+                self.sites[found:] = [site._replace(name=name) for site in self.sites[found:]]
+
+    def visit_images(self, node: MappingNode, kind: str, api_version: str) -> None:
+        name = ""  # filled in by visit_object
         for rule in self.rules:
             if rule.matches(kind, api_version):
                 self.apply_rule(rule, node, kind, name)
@@ -226,7 +235,7 @@ class _Finder:
         for key in path:
             if not isinstance(node, MappingNode):
                 return None
-            child = self.mapping(node).get(key)
+            child = self.entry(node, key)
             if child is None:
                 return None
             node = child
@@ -242,9 +251,9 @@ class _Finder:
                 continue
             seen.add(id(node))
             if isinstance(node, MappingNode):
-                containers = _plain_get(node, "containers")
+                containers = self.plain_entry(node, "containers")
                 if isinstance(containers, SequenceNode) and any(
-                    _looks_like_container(item) for item in containers.value
+                    self.looks_like_container(item) for item in containers.value
                 ):
                     yield node
                     continue
@@ -255,33 +264,60 @@ class _Finder:
     def visit_pod_spec(self, pod_spec: Node, kind: str, name: str) -> None:
         if not isinstance(pod_spec, MappingNode):
             return
-        fields = self.mapping(pod_spec)
         for field in CONTAINER_FIELDS:
-            containers = fields.get(field)
+            containers = self.entry(pod_spec, field)
             if not isinstance(containers, SequenceNode):
                 continue
             for container in containers.value:
                 if not isinstance(container, MappingNode):
                     continue
-                entries = self.mapping(container)
-                image = entries.get("image")
+                image = self.entry(container, "image")
                 if image is not None:
-                    container_name = _scalar_value(entries.get("name"))
+                    container_name = _scalar_value(self.entry(container, "name"))
                     self.add_site(image, kind, name, field, container_name)
-        volumes = fields.get("volumes")
+        volumes = self.entry(pod_spec, "volumes")
         if isinstance(volumes, SequenceNode):
             for volume in volumes.value:
                 if not isinstance(volume, MappingNode):
                     continue
-                entries = self.mapping(volume)
                 reference = self.follow(volume, ("image", "reference"))
                 if reference is not None:
-                    self.add_site(
-                        reference, kind, name, "volumes", _scalar_value(entries.get("name"))
-                    )
+                    volume_name = _scalar_value(self.entry(volume, "name"))
+                    self.add_site(reference, kind, name, "volumes", volume_name)
+
+    def entry(self, node: MappingNode, key: str) -> Node | None:
+        """The value of ``key`` in a mapping (merge keys applied), or None; a ManifestError if
+        the mapping holds ``key`` twice, which makes what pinner reads there ambiguous."""
+        value = self.mapping(node).get(key)
+        line = self.duplicates.get(id(node), {}).get(key)
+        if line is not None:
+            raise self.duplicate_key(key, line)
+        return value
+
+    def plain_entry(self, node: MappingNode, key: str) -> Node | None:
+        """``entry`` without merge keys, for the walk that looks for pod specs by shape."""
+        found = [value for key_node, value in node.value if _scalar_value(key_node) == key]
+        if len(found) > 1:
+            second = [k for k, _ in node.value if _scalar_value(k) == key][1]
+            raise self.duplicate_key(key, second.start_mark.line + 1)
+        return found[0] if found else None
+
+    def looks_like_container(self, node: Node) -> bool:
+        return (
+            isinstance(node, MappingNode)
+            and self.plain_entry(node, "name") is not None
+            and self.plain_entry(node, "image") is not None
+        )
+
+    def duplicate_key(self, key: str, line: int) -> ManifestError:
+        return ManifestError(
+            f"{self.path}:{line}: duplicate key {key!r} in one mapping: the manifest is "
+            "ambiguous (kubectl rejects it too). Remove one of them; the file was not changed."
+        )
 
     def mapping(self, node: MappingNode) -> dict[str, Node]:
-        """A mapping's entries by key, with merge keys (<<) applied; duplicate keys are errors."""
+        """A mapping's entries by key, with merge keys (<<) applied. A key written twice is
+        kept in ``duplicates`` (its second line), an error only where ``entry`` reads it."""
         # Cached: aliases share nodes, and merges of merges must not multiply the work.
         known = self.mappings.get(id(node))
         if known is not None:
@@ -294,6 +330,8 @@ class _Finder:
         self.merging.add(id(node))
         entries: dict[str, Node] = {}
         merged: dict[str, Node] = {}
+        duplicates: dict[str, int] = {}
+        merged_duplicates: dict[str, int] = {}
         for key_node, value in node.value:
             key = _scalar_value(key_node)
             if key == MERGE_KEY:
@@ -306,18 +344,21 @@ class _Finder:
                         )
                     for merged_key, merged_value in self.mapping(source).items():
                         merged.setdefault(merged_key, merged_value)
+                    for merged_key, line in self.duplicates.get(id(source), {}).items():
+                        merged_duplicates.setdefault(merged_key, line)
                 continue
             if key in entries:
-                line = key_node.start_mark.line + 1
-                raise ManifestError(
-                    f"{self.path}:{line}: duplicate key {key!r} in one mapping: the manifest is "
-                    "ambiguous (kubectl rejects it too). Remove one of them; the file was not "
-                    "changed."
-                )
+                duplicates.setdefault(key, key_node.start_mark.line + 1)
             entries[key] = value
         self.merging.discard(id(node))
         result = {**merged, **entries} if merged else entries
         self.mappings[id(node)] = result
+        # A key this mapping writes itself overrides a merged one, duplicated or not.
+        duplicates.update(
+            (key, line) for key, line in merged_duplicates.items() if key not in entries
+        )
+        if duplicates:
+            self.duplicates[id(node)] = duplicates
         return result
 
     def add_site(self, node: Node, kind: str, name: str, field: str, container: str) -> None:
@@ -397,21 +438,6 @@ def _is_builtin_group(api_version: str) -> bool:
 
 def _scalar_value(node: Node | None) -> str:
     return str(node.value) if isinstance(node, ScalarNode) else ""
-
-
-def _plain_get(node: MappingNode, key: str) -> Node | None:
-    for key_node, value in node.value:
-        if isinstance(key_node, ScalarNode) and key_node.value == key:
-            return value  # type: ignore[no-any-return]
-    return None
-
-
-def _looks_like_container(node: Node) -> bool:
-    return (
-        isinstance(node, MappingNode)
-        and _plain_get(node, "name") is not None
-        and _plain_get(node, "image") is not None
-    )
 
 
 def _merge_sources(value: Node) -> list[MappingNode]:

@@ -15,8 +15,7 @@ from typing import Any
 
 from _ruamel_yaml import CParser
 from ruamel.yaml import YAML
-from ruamel.yaml.composer import ReusedAnchorWarning
-from ruamel.yaml.error import MarkedYAMLError, StreamMark
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, StreamMark
 from ruamel.yaml.events import (
     MappingEndEvent,
     MappingStartEvent,
@@ -180,7 +179,8 @@ def strip_document_boms(text: str) -> tuple[str, list[int]]:
     tail = 0
     for match in re.finditer(f"(?m)^{_BOM}", text):
         position = match.start()
-        previous_line = text[text.rfind("\n", 0, max(position - 1, 0)) + 1 : position].rstrip("\r\n")
+        line_start = text.rfind("\n", 0, max(position - 1, 0)) + 1
+        previous_line = text[line_start:position].rstrip("\r\n")
         after = text[position + 1 : position + 4]
         if not (
             position == 0
