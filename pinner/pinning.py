@@ -62,6 +62,8 @@ class FilePlan:
     # References with no digest: the caller reports each once, with every place that uses it.
     unresolved: set[MatchKey] = field(default_factory=set)
     tally: Tally = field(default_factory=Tally)
+    # What else the changes change: aliases of an anchored image used where no image goes.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -131,10 +133,14 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
         plan.tally.pinned += 1
         plan.changes.append(Change(site, site.image, new_image))
         edits.append(_edit(scan.source.text, site, new_image))
+        plan.notices.extend(
+            notice for notice in _alias_notices(site, new_image) if notice not in plan.notices
+        )
     if plan.failed:
         # All or nothing: a half-pinned file would pass review looking finished. Its resolved
         # images were not written, so they count as failed, not pinned.
         plan.changes = []
+        plan.notices = []
         plan.tally.failed += plan.tally.pinned
         plan.tally.pinned = 0
     elif edits:
@@ -157,6 +163,15 @@ def _edit(text: str, site: ImageSite, new_image: str) -> Edit:
     return Edit(
         site.start, site.end, text[site.start : site.end], f"{site.quote}{new_image}{site.quote}"
     )
+
+
+def _alias_notices(site: ImageSite, new_image: str) -> list[str]:
+    """The alias stays an alias (see pinner.manifests.aliases): say what it changes."""
+    return [
+        f"{site.path}:{use.line}: {use.path} is *{use.anchor}, an alias of the "
+        f"image on line {site.line}: pinning changes it to {new_image} too."
+        for use in site.aliases
+    ]
 
 
 def _unspliceable(site: ImageSite) -> ManifestError:

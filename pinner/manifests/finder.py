@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
+from pinner.manifests.aliases import AliasUse, alias_uses
 from pinner.manifests.skim import compose_relevant
 from pinner.manifests.yamlnodes import (
     LINE_BREAK_RE,
@@ -112,6 +113,8 @@ class ImageSite(NamedTuple):
     image: str  # the value, as YAML reads it
     quote: str  # "", "'" or '"': how the scalar is written
     problem: str | None  # why this scalar cannot be spliced exactly, if it cannot
+    # An anchored image's aliases used where no image goes: pinning changes them too.
+    aliases: tuple[AliasUse, ...] = ()
 
 
 class TemplateFile(ManifestError):
@@ -157,6 +160,12 @@ def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageS
         raise objection
     if any("{{" in site.image for site in finder.sites):
         raise TemplateFile(TEMPLATE_IMAGE_NOTICE.format(path=path))
+    if finder.anchored:
+        uses = alias_uses(parsed, finder.anchored)
+        finder.sites = [
+            site._replace(aliases=tuple(uses.get(finder.site_nodes[index], ())))
+            for index, site in enumerate(finder.sites)
+        ]
     # Pod spec fields are visited by name; report them as they appear in the file.
     return sorted(finder.sites, key=lambda site: site.start)
 
@@ -168,8 +177,13 @@ class _Finder:
         self.rules = rules
         self.lines = lines
         self.sites: list[ImageSite] = []
+        # Images written with an anchor, by their node's offset in the parsed text (the key
+        # aliases.alias_uses matches events on), and each site's node offset.
+        self.anchored: dict[int, str] = {}
+        self.site_nodes: list[int] = []
         self.mappings: dict[int, dict[str, Node]] = {}
         self.duplicates: dict[int, dict[str, int]] = {}  # mapping -> key written twice -> line
+        self.duplicate_log: list[tuple[str, int]] = []  # every such key, as mappings are read
         self.merging: set[int] = set()
         self.objects: set[int] = set()
 
@@ -178,6 +192,7 @@ class _Finder:
         (and, once they are freed, could mistake a new node for an old one)."""
         self.mappings.clear()
         self.duplicates.clear()
+        self.duplicate_log.clear()
         self.objects.clear()
 
     def visit_object(self, node: Node) -> None:
@@ -193,10 +208,14 @@ class _Finder:
                 self.visit_object(item)
             return
         found = len(self.sites)
+        walked = len(self.duplicate_log)
         self.visit_images(node, kind, api_version)
         if len(self.sites) > found:
-            # The name is read only for an object with images: a duplicate name elsewhere makes
-            # nothing pinner reports ambiguous.
+            # An object pinner pins is one kubectl must read as pinner does: a key written twice
+            # in any mapping pinner walked through is an error. In an object with no image (a
+            # CI config, say) it changes nothing pinner reads.
+            if len(self.duplicate_log) > walked:
+                raise self.duplicate_key(*self.duplicate_log[walked])
             metadata = self.entry(node, "metadata")
             if isinstance(metadata, MappingNode):
                 name = _scalar_value(self.entry(metadata, "name"))
@@ -359,6 +378,7 @@ class _Finder:
         )
         if duplicates:
             self.duplicates[id(node)] = duplicates
+            self.duplicate_log.extend(duplicates.items())
         return result
 
     def add_site(self, node: Node, kind: str, name: str, field: str, container: str) -> None:
@@ -389,6 +409,9 @@ class _Finder:
             line += len(breaks)
             column = start - breaks[-1].end() + 1
         quote = node.style if node.style in ("'", '"') else ""
+        if properties is not None and "&" in properties.group():
+            self.anchored[int(node.start_mark.index)] = node.value
+        self.site_nodes.append(int(node.start_mark.index))
         problem = (
             "pinner cannot tell exactly where it is written (the YAML parser's line breaks "
             "differ from the file's)"

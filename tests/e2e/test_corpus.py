@@ -104,10 +104,10 @@ def test_check_passes_after_pin_and_second_pin_changes_nothing(
     assert main(["check", "--format", "json", str(after)]) == 2  # only file errors remain
     report = json.loads(capsys.readouterr().out)
     # Nothing is left unpinned; what could not be pinned is reported as errors: two
-    # placeholders that are not references (<YOUR-CONTAINER>, <image_url>) and four files
-    # with duplicate keys.
+    # placeholders that are not references (<YOUR-CONTAINER>, <image_url>) and three
+    # controllers with duplicate keys. (A Secret with a duplicate key holds no image: ignored.)
     assert report["violations"] == []
-    assert len(report["errors"]) == 6
+    assert len(report["errors"]) == 5
     assert sum("invalid image reference" in error for error in report["errors"]) == 2
     main(["pin", "--offline", "--digests", str(digests), str(after)])
     assert {p: p.read_bytes() for p in after.rglob("*") if p.is_file()} == snapshot

@@ -437,11 +437,13 @@ def test_a_duplicate_name_of_an_object_with_images() -> None:
         "stages: [build]\nbuild:\n  script: make\n  script: make test\n",
         "image: python:3.12\nimage: python:3.13\n",
         "kind: Pod\nmetadata:\n  name: a\n  name: b\n",  # no image: nothing it says is read
-        POD.format(image="nginx") + "  labels: {a: 1, a: 2}\n",  # a key pinner never reads
+        "apiVersion: v1\nkind: Secret\ntype: Opaque\ntype: Opaque\n",
+        # Mappings pinner never walks through: labels, an env var.
+        POD.format(image="nginx").replace("  name: web\n", "  name: web\n  labels: {a: 1, a: 2}\n"),
         POD.format(image="nginx") + "      env: [{name: A, value: '1', value: '2'}]\n",
     ],
 )
-def test_a_duplicate_key_pinner_does_not_read_is_ignored(text: str) -> None:
+def test_a_duplicate_key_that_changes_nothing_pinner_reads_is_ignored(text: str) -> None:
     assert [site.image for site in find_images(text, "m.yaml")] == (
         ["nginx"] if "image: nginx" in text else []
     )
@@ -452,6 +454,13 @@ def test_a_duplicate_key_pinner_does_not_read_is_ignored(text: str) -> None:
     [
         (POD.format(image="nginx") + "  containers: []\n", 9, "containers"),
         (POD.format(image="nginx").replace("kind: Pod\n", "kind: Pod\nkind: Job\n"), 3, "kind"),
+        # In an object with images, any mapping pinner walks through: kubectl rejects it too.
+        (
+            POD.format(image="nginx") + "  hostNetwork: true\n  hostNetwork: false\n",
+            10,
+            "hostNetwork",
+        ),
+        (POD.format(image="nginx") + "      args: [a]\n      args: [b]\n", 10, "args"),
         # Found by shape: the walk reads containers, and each item's name and image.
         (
             "kind: Rollout\napiVersion: argoproj.io/v1alpha1\nspec:\n  template:\n    spec:\n"
@@ -462,7 +471,7 @@ def test_a_duplicate_key_pinner_does_not_read_is_ignored(text: str) -> None:
         # A duplicate inside a merged mapping is read through the merge key.
         (
             "base: &b {image: x:1, image: x:2}\nkind: Pod\napiVersion: v1\nspec:\n"
-            "  containers:\n  - name: a\n    <<: *b\n",
+            "  containers:\n  - name: a\n    <<: *b\n    image: y:1\n",
             1,
             "image",
         ),
@@ -471,14 +480,6 @@ def test_a_duplicate_key_pinner_does_not_read_is_ignored(text: str) -> None:
 def test_a_duplicate_key_pinner_reads_is_an_error(text: str, line: int, key: str) -> None:
     with pytest.raises(ManifestError, match=rf"^m\.yaml:{line}: duplicate key '{key}'"):
         find_images(text, "m.yaml")
-
-
-def test_a_merged_duplicate_is_overridden_by_the_key_written_beside_it() -> None:
-    text = (
-        "base: &b {image: x:1, image: x:2}\nkind: Pod\napiVersion: v1\nspec:\n"
-        "  containers:\n  - name: a\n    <<: *b\n    image: y:1\n"
-    )
-    assert [site.image for site in find_images(text, "m.yaml")] == ["y:1"]
 
 
 @pytest.mark.parametrize(
