@@ -159,6 +159,7 @@ def pin(
     write = not (dry_run or diff)
     changed = _emit(plans, stdin_mode=stdin_mode, write=write, diff=diff, errors=errors)
     notices = [scan.notice for scan in scans if scan.notice]
+    notices += [notice for plan in plans for notice in plan.notices]
     if write_digests is not None and not errors:
         notices += _write_lock(write_digests, scans, options, wanted, digests, errors)
 
@@ -223,7 +224,7 @@ def _emit(
 def _pending(plan: FilePlan) -> PendingWrite:
     source = plan.scan.source
     assert source is not None and source.path is not None and plan.new_text is not None
-    return PendingWrite(source.path, source.encode(plan.new_text), source.raw)
+    return PendingWrite(source.path, source.encode(plan.new_text), source.raw, source.identity)
 
 
 def _write_failure(plan: FilePlan, failure: Exception) -> str:

@@ -22,6 +22,7 @@ import pytest
 
 import pinner.cli.pin
 import pinner.manifests.rewrite
+import pinner.manifests.staging
 from pinner.cli import main
 from pinner.manifests.rewrite import PendingWrite
 
@@ -283,16 +284,15 @@ def test_a_change_during_the_write_is_not_overwritten(
 ) -> None:
     """The edit lands after pinner wrote its temporary file, just before it compares."""
     path = write("pod.yaml", POD.format("nginx:1.27"))
-    real_chmod = os.chmod
-    edits: list[str] = []
+    real_fchmod = os.fchmod
+    edits: list[int] = []
 
-    def chmod_then_someone_edits(target: object, mode: int, **kwargs: object) -> None:
-        real_chmod(target, mode, **kwargs)  # type: ignore[arg-type]
-        if str(target).endswith(".pinner-tmp"):
-            edits.append(str(target))
-            path.write_text(THEIRS)
+    def fchmod_then_someone_edits(descriptor: int, mode: int) -> None:
+        real_fchmod(descriptor, mode)
+        edits.append(descriptor)
+        path.write_text(THEIRS)
 
-    monkeypatch.setattr(pinner.manifests.rewrite.os, "chmod", chmod_then_someone_edits)
+    monkeypatch.setattr(pinner.manifests.staging.os, "fchmod", fchmod_then_someone_edits)
     code, errors = pin(capsys, "pod.yaml")
     assert edits, "the temporary file was not made as expected"
     assert (code, errors) == (2, [CONFLICT])
