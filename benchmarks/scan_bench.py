@@ -88,8 +88,8 @@ def digest_file(root: Path, target: Path) -> Path:
     """Every tagged image under ``root`` with a made-up digest: pin needs no registry."""
     lines = set()
     for scan in scan_paths([str(root)]):
-        for reference in scan.references.values():
-            if reference.digest is None:
+        for _, reference, _ in scan.images:
+            if reference is not None and reference.digest is None:
                 lines.add(
                     f"{reference.name}:{reference.tag_or_default}@{fake_digest(reference.canonical)}"
                 )

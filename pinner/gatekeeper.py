@@ -10,28 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from pinner.manifests.finder import POD_SPEC_PATHS
+from pinner.kinds import WORKLOAD_KINDS
 from pinner.policy import GATEKEEPER_DIGEST_REGEX
 
 TEMPLATE_NAME = "k8spinnedimagedigests"
 CONSTRAINT_KIND = "K8sPinnedImageDigests"
-# The API group of each kind, for the Constraint's match block.
-API_GROUPS = {
-    "Pod": "",
-    "PodTemplate": "",
-    "ReplicationController": "",
-    "ReplicaSet": "apps",
-    "Deployment": "apps",
-    "StatefulSet": "apps",
-    "DaemonSet": "apps",
-    "Job": "batch",
-    "CronJob": "batch",
-}
 
 
 def rego() -> str:
     """The policy module; ``violation`` yields one ``{"msg": ...}`` per unpinned image."""
-    spec_rules = "\n".join(_pod_spec_rule(kind, path) for kind, path in POD_SPEC_PATHS.items())
+    spec_rules = "\n".join(
+        _pod_spec_rule(kind, workload.pod_spec) for kind, workload in WORKLOAD_KINDS.items()
+    )
     return f"""package {TEMPLATE_NAME}
 
 import rego.v1
@@ -80,8 +70,8 @@ def policy_yaml(exempt: Sequence[str]) -> str:
     """The ConstraintTemplate and a Constraint using it, as two YAML documents."""
     body = "\n".join(f"        {line}" if line else "" for line in rego().splitlines())
     groups: dict[str, list[str]] = {}
-    for kind, group in API_GROUPS.items():
-        groups.setdefault(group, []).append(kind)
+    for kind, workload in WORKLOAD_KINDS.items():
+        groups.setdefault(workload.group, []).append(kind)
     match = "".join(
         f"    - apiGroups: [{json.dumps(group)}]\n      kinds: [{', '.join(kinds)}]\n"
         for group, kinds in groups.items()

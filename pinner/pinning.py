@@ -84,9 +84,8 @@ def wanted_references(scans: Iterable[FileScan], options: PinOptions) -> dict[Ma
     for scan in scans:
         if scan.invalid:
             continue  # the file will not be pinned: do not spend registry requests on it
-        for index, site in enumerate(scan.sites):
-            reference = scan.references[index]
-            if needs_digest(site, reference, options):
+        for site, reference, _ in scan.images:
+            if reference is not None and needs_digest(site, reference, options):
                 wanted.setdefault(reference.match_key, reference)
     return wanted
 
@@ -94,17 +93,16 @@ def wanted_references(scans: Iterable[FileScan], options: PinOptions) -> dict[Ma
 def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptions) -> FilePlan:
     plan = FilePlan(scan)
     plan.tally.files = 1
-    if scan.error is None and not scan.sites:
+    if scan.error is None and not scan.images:
         return plan  # no image: nothing to change (a scan keeps no text it will not need)
     if scan.error is not None or scan.source is None:
         plan.errors.append(scan.error or ManifestError(f"{scan.display}: could not be read."))
         plan.tally.unreadable = 1
         return plan
     edits: list[Edit] = []
-    plan.errors.extend(scan.invalid.values())
-    for index, site in enumerate(scan.sites):
+    plan.errors.extend(scan.invalid)
+    for site, reference, _ in scan.images:
         plan.tally.references += 1
-        reference = scan.references.get(index)
         if reference is None:
             plan.tally.failed += 1
             continue
@@ -152,8 +150,7 @@ def sites_by_key(scans: Sequence[FileScan], options: PinOptions) -> dict[MatchKe
     """Every place that uses each wanted reference, for error messages."""
     places: dict[MatchKey, list[ImageSite]] = {}
     for scan in scans:
-        for index, site in enumerate(scan.sites):
-            reference = scan.references.get(index)
+        for site, reference, _ in scan.images:
             if reference is not None and needs_digest(site, reference, options):
                 places.setdefault(reference.match_key, []).append(site)
     return places

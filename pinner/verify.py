@@ -132,10 +132,9 @@ def verify_pins(
         if scan.error is not None:
             result.errors.append(str(scan.error))
             result.failed += 1
-        result.errors.extend(str(error) for error in scan.invalid.values())
-        for index, site in enumerate(scan.sites):
+        result.errors.extend(str(error) for error in scan.invalid)
+        for site, reference, _ in scan.images:
             result.references += 1
-            reference = scan.references.get(index)
             if reference is None:
                 result.failed += 1
             elif is_exempt(site.image, options.exempt):

@@ -72,11 +72,11 @@ def check(
         if scan.error is not None:
             errors.append(str(scan.error))
             tally.unreadable += 1
-        for index, site in enumerate(scan.sites):
+        for site, _, invalid in scan.images:
             tally.references += 1
-            if index in scan.invalid:
+            if invalid is not None:
                 # Not a reference at all: an error naming file:line (exit 2), counted once.
-                errors.append(str(scan.invalid[index]))
+                errors.append(str(invalid))
                 tally.failed += 1
             elif is_exempt(site.image, settings.exempt):
                 tally.exempt += 1

@@ -310,8 +310,7 @@ def lock_pins(
     written: dict[MatchKey, dict[str, list[ImageSite]]] = {}
     names: dict[MatchKey, Reference] = {}
     for scan in scans:
-        for index, site in enumerate(scan.sites):
-            ref = scan.references.get(index)
+        for site, ref, _ in scan.images:
             if ref is None or ref.tag is None or ref.digest is None:
                 continue
             if is_exempt(site.image, options.exempt) or ref.match_key in pins:

@@ -1,7 +1,7 @@
 """Where images live in Kubernetes objects, and the exact span of each image in the text.
 
-The places are data (``POD_SPEC_PATHS``, ``Rule``), as in kbld's search rules. Objects of other
-kinds that embed a pod spec are found by shape. No network, no writes.
+The places are data (``pinner.kinds.WORKLOAD_KINDS``, ``Rule``), as in kbld's search rules.
+Objects of other kinds that embed a pod spec are found by shape. No network, no writes.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
+from pinner.kinds import WORKLOAD_KINDS
 from pinner.manifests.aliases import AliasUse, alias_uses
 from pinner.manifests.skim import compose_relevant
 from pinner.manifests.yamlnodes import (
@@ -25,16 +26,9 @@ from pinner.manifests.yamlnodes import (
     strip_document_boms,
 )
 
+# Where each built-in workload kind holds its pod spec (the one table in pinner.kinds).
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec",),
-    "PodTemplate": ("template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    kind: workload.pod_spec for kind, workload in WORKLOAD_KINDS.items()
 }
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 # Built-in kinds that never embed a pod spec: not worth walking in search of one.

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
 from pinner.manifests.files import (
@@ -29,19 +30,34 @@ Target = tuple[str, str]
 PARALLEL_MIN_FILES = 128
 
 
+class FoundImage(NamedTuple):
+    """One image a scan found: where it is written, and what it names or why it names nothing."""
+
+    site: ImageSite
+    reference: Reference | None  # None when the image is not a valid reference
+    # Why it is not one. `check` still reports the file's other images; `pin` leaves the file
+    # alone.
+    error: PinnerError | None = None
+
+
 @dataclass
 class FileScan:
     """One file's images, or why it could not be read."""
 
     display: str
     source: SourceFile | None = None  # None if it could not be read
-    sites: list[ImageSite] = field(default_factory=list)
-    references: dict[int, Reference] = field(default_factory=dict)  # site index -> parsed
-    # Site index -> why its image is not a valid reference. `check` still reports the file's
-    # other images; `pin` leaves such a file alone.
-    invalid: dict[int, PinnerError] = field(default_factory=dict)
+    images: list[FoundImage] = field(default_factory=list)  # in the order of the file
     error: PinnerError | None = None
     notice: str | None = None  # skipped, not failed (a template)
+
+    @property
+    def sites(self) -> list[ImageSite]:
+        return [image.site for image in self.images]
+
+    @property
+    def invalid(self) -> list[PinnerError]:
+        """Why each image that is not a valid reference is not one, in the order of the file."""
+        return [image.error for image in self.images if image.error is not None]
 
 
 def scan_paths(
@@ -109,7 +125,7 @@ class FileReader:
         display, name = target
         read = partial(read_source, Path(name), display, self.max_bytes)
         scan = scan_source(display, read, self.rules)
-        if not (self.keep_sources and scan.sites):
+        if not (self.keep_sources and scan.images):
             scan.source = None  # nothing will be written: the text need not be kept (or sent)
         return scan
 
@@ -125,29 +141,26 @@ def scan_source(display: str, read: Callable[[], SourceFile], rules: Sequence[Ru
     scan = FileScan(display)
     try:
         source = scan.source = read()
-        scan.sites = find_images(source.text, display, rules)
-        for index, site in enumerate(scan.sites):
-            try:
-                scan.references[index] = _parse(site)
-            except ManifestError as exc:
-                scan.invalid[index] = exc
+        scan.images = [_found(site) for site in find_images(source.text, display, rules)]
     except TemplateFile as notice:
         scan.notice = str(notice)
-        scan.sites = []
-        scan.references = {}
     except ManifestError as exc:
         scan.error = exc
     return scan
 
 
-def _parse(site: ImageSite) -> Reference:
+def _found(site: ImageSite) -> FoundImage:
     try:
-        return parse_reference(site.image)
+        return FoundImage(site, parse_reference(site.image))
     except InvalidReferenceError as exc:
-        raise ManifestError(
-            f"{site.path}:{site.line}:{site.column}: invalid image reference {site.image!r}: "
-            f"{exc}. Fix the image; the file was not changed."
-        ) from None
+        return FoundImage(
+            site,
+            None,
+            ManifestError(
+                f"{site.path}:{site.line}:{site.column}: invalid image reference {site.image!r}: "
+                f"{exc}. Fix the image; the file was not changed."
+            ),
+        )
 
 
 def is_stdin(arguments: Sequence[str]) -> bool:

@@ -41,8 +41,7 @@ def pinned_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     shutil.copytree(CORPUS, after / "corpus", symlinks=True)
     lines = []
     for scan in scan_paths([str(after / "corpus")]):
-        for index, site in enumerate(scan.sites):
-            reference = scan.references.get(index)
+        for site, reference, _ in scan.images:
             if reference is not None and reference.digest is None:
                 lines.append(
                     f"{reference.name}:{reference.tag_or_default}@{fake_digest(site.image)}"

@@ -177,8 +177,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fuzz")
     lines = set()
     for scan in scan_paths([str(seed) for seed in SEEDS]):
-        for reference in scan.references.values():
-            if reference.digest is None:
+        for _, reference, _ in scan.images:
+            if reference is not None and reference.digest is None:
                 lines.add(
                     f"{reference.name}:{reference.tag_or_default}@{fake_digest(str(reference))}"
                 )

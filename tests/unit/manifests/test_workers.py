@@ -247,9 +247,10 @@ def comparable(scan: FileScan) -> tuple[object, ...]:
     return (
         scan.display,
         scan.source,  # a frozen dataclass: display, path, raw bytes, text and BOM
-        scan.sites,
-        scan.references,
-        {index: (type(error), str(error)) for index, error in scan.invalid.items()},
+        [
+            (site, reference, None if error is None else (type(error), str(error)))
+            for site, reference, error in scan.images
+        ],
         None if scan.error is None else (type(scan.error), str(scan.error)),
         scan.notice,
     )
