@@ -40,11 +40,13 @@ class Target(NamedTuple):
 
 
 class Folders:
-    """Folder descriptors opened once per write batch (``close`` them when it ends)."""
+    """Folder descriptors opened once per write batch (``close`` them when it ends), and what
+    else the batch learns once: which files other processes have open for writing."""
 
     def __init__(self) -> None:
         self._open: dict[str, int] = {}
         self._written: set[int] = set()
+        self._open_for_writing: set[Identity] | None = None
 
     def descriptor(self, folder: Path) -> int:
         key = os.fspath(folder) or "."
@@ -58,6 +60,13 @@ class Folders:
         first = folder not in self._written
         self._written.add(folder)
         return first
+
+    def open_for_writing(self) -> set[Identity]:
+        """Files some other process pinner can see has open for writing, looked up in /proc
+        once per batch (only where a lease cannot tell, see ``is_open_for_writing``)."""
+        if self._open_for_writing is None:
+            self._open_for_writing = _written_files()
+        return self._open_for_writing
 
     def close(self) -> None:
         for descriptor in self._open.values():
@@ -91,7 +100,9 @@ def open_target(path: Path, identity: Identity | None, folders: Folders) -> Targ
     return Target(path, folder, real.name, status)
 
 
-def check_unchanged(target: Target, identity: Identity | None, expected: bytes) -> None:
+def check_unchanged(
+    target: Target, identity: Identity | None, expected: bytes, folders: Folders
+) -> None:
     """Just before the rename: the name still holds the file pinner read, with the bytes it
     read, and no other program has it open for writing."""
     descriptor = _open(target.display, target.folder, target.name)
@@ -103,7 +114,7 @@ def check_unchanged(target: Target, identity: Identity | None, expected: bytes) 
                 f"{target.display}: the file changed on disk while pinner was working; it was "
                 "not overwritten. Run pinner again."
             )
-        if is_open_for_writing(descriptor, status):
+        if is_open_for_writing(descriptor, status, folders):
             raise UnsafeWriteError(
                 f"{target.display}: another program has the file open for writing (an editor, "
                 "a formatter, a build); what it writes after pinner's rename would be lost, so "
@@ -113,7 +124,7 @@ def check_unchanged(target: Target, identity: Identity | None, expected: bytes) 
         os.close(descriptor)
 
 
-def is_open_for_writing(descriptor: int, status: os.stat_result) -> bool:
+def is_open_for_writing(descriptor: int, status: os.stat_result, folders: Folders) -> bool:
     """Whether another process has the file open for writing.
 
     Linux grants a read lease only while no process has the file open for writing (EAGAIN
@@ -130,7 +141,7 @@ def is_open_for_writing(descriptor: int, status: os.stat_result) -> bool:
         else:
             fcntl.fcntl(descriptor, _SETLEASE, fcntl.F_UNLCK)
             return False
-    return _identity(status) in _written_files()
+    return _identity(status) in folders.open_for_writing()
 
 
 def _written_files() -> set[Identity]:

@@ -120,7 +120,7 @@ def _write_chunk(
         for index, copy in staged:
             write = writes[index]
             try:
-                check_unchanged(copy.target, write.identity, write.expected)
+                check_unchanged(copy.target, write.identity, write.expected, folders)
                 publish(copy)
             except (OSError, PinnerError) as exc:
                 failures[index] = exc

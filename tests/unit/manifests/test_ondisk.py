@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -214,7 +215,7 @@ def writer(tmp_path: Path) -> Iterator[Path]:
     for _ in range(500):  # until it has the file open
         if any(os.path.realpath(fd) == str(path) for fd in pid_fds.iterdir()):
             break
-        subprocess.run(["sleep", "0.01"], check=True)
+        time.sleep(0.01)
     yield path
     assert holder.stdin is not None
     holder.stdin.close()
