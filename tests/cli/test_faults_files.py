@@ -201,6 +201,26 @@ def test_a_read_only_folder_is_left_alone(shared_folder: Path) -> None:
     assert leftovers(shared_folder) == []
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the file another owner")
+def test_a_file_whose_owner_cannot_be_kept_is_left_alone(shared_folder: Path) -> None:
+    """nobody may write root's 0666 file, but a new copy would be nobody's: pinner refuses."""
+    (shared_folder / "digests.txt").write_text(DIGESTS)
+    owned(shared_folder, 0o755)
+    path = shared_folder / "roots.yaml"
+    path.write_text(POD.format("nginx:1.27"))
+    path.chmod(0o666)  # root's, writable by anyone
+    result = pin_as_another_user(shared_folder, "roots.yaml")
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2, result.stderr
+    assert (
+        "error: roots.yaml: the file belongs to user 0 and group 0, which pinner (user 65534) "
+        "cannot give its new copy; it was not changed. Run pinner as the file's owner."
+    ) in result.stderr
+    assert path.read_text() == POD.format("nginx:1.27")
+    assert path.stat().st_uid == 0
+    assert leftovers(shared_folder) == []
+
+
 # --- contents ------------------------------------------------------------------------------------
 
 
