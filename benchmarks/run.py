@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # the full run (minutes; run it on a quiet machine)
     python benchmarks/run.py --quick    # a smoke run for CI (seconds): it runs, numbers come out
+    python benchmarks/run.py --write-readme   # the full run, its figures into benchmarks/README.md
 
 It sets up what it needs in a temporary folder: synthetic manifest trees, the shared corpus of
 real manifests (read where it lies), and the real registry (Debian's docker-registry, started on
@@ -26,6 +27,7 @@ if str(REPO) not in sys.path:
 from benchmarks.common import FULL, QUICK, Summary, Table  # noqa: E402
 from benchmarks.measure import machine  # noqa: E402
 from benchmarks.process_bench import memory, startup  # noqa: E402
+from benchmarks.readme import README, ReadmeError, provenance, read_page, write_figures  # noqa: E402
 from benchmarks.resolve_bench import resolution  # noqa: E402
 from benchmarks.scan_bench import scale_files, throughput  # noqa: E402
 from tests.support.corpus import corpus_root  # noqa: E402
@@ -39,7 +41,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", metavar="DIR", type=Path, help="work in DIR and keep it (default: a temp dir)"
     )
+    parser.add_argument(
+        "--write-readme",
+        metavar="FILE",
+        type=Path,
+        nargs="?",
+        const=README,
+        help="write the figures into FILE below its marker line (default: benchmarks/README.md)",
+    )
     args = parser.parse_args(argv)
+    if args.write_readme:
+        if args.quick and args.write_readme.resolve() == README:
+            # A smoke run's sizes are too small to mean anything: never publish them.
+            parser.error("--quick figures are not written to benchmarks/README.md; name a FILE")
+        try:
+            read_page(args.write_readme)
+        except ReadmeError as error:
+            parser.error(str(error))
     missing = [name for name in REQUIRED_BINARIES if shutil.which(name) is None]
     if missing:
         print(
@@ -64,13 +82,21 @@ def main(argv: list[str] | None = None) -> int:
         tables.append(memory(sizes, work, largest_tree, summary))
         tables += [scale_by_files, scale_by_images]
     mode = "quick smoke run (sizes too small to mean anything)" if args.quick else "full run"
-    print(f"## pinner benchmarks ({mode}, {time.monotonic() - started:.0f} s)\n")
-    print("\n".join(f"- {fact}" for fact in facts))
-    print(f"- command: `python benchmarks/run.py{' --quick' if args.quick else ''}`\n")
-    print(summary.table().markdown())
+    command = f"python benchmarks/run.py{' --quick' if args.quick else ''}"
+    lines = [f"## Latest figures ({mode}, {time.monotonic() - started:.0f} s)", ""]
+    lines += [f"- {fact}" for fact in [*facts, provenance(REPO), f"command: `{command}`"]]
+    lines += ["", summary.table().markdown()]
     for table in tables:
-        print()
-        print(table.markdown())
+        lines += ["", table.markdown()]
+    report = "\n".join(lines)
+    print(report)
+    if args.write_readme:
+        try:
+            write_figures(report, args.write_readme)
+        except ReadmeError as error:
+            print(f"benchmarks: {error}", file=sys.stderr)
+            return 2
+        print(f"benchmarks: figures written to {args.write_readme}", file=sys.stderr)
     return 0
 
 

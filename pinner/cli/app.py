@@ -28,8 +28,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from pinner import __version__  # the distribution's version: pyproject reads it here
+
+        out(f"pinner {__version__}\n")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _commands() -> None:
+def _commands(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print pinner's version and exit.",
+    ),
+) -> None:
     # A run registers only the command it runs; the callback keeps `pinner CMD` a command
     # group even when that is the only one typer sees.
     pass

@@ -1,7 +1,8 @@
 """The benchmark script still runs and every comparison still produces numbers.
 
 A smoke run only (``--quick``: tiny sizes); no timing is asserted. The figures themselves come
-from ``python benchmarks/run.py`` on a quiet machine (README, Performance).
+from ``python benchmarks/run.py --write-readme`` on a quiet machine (benchmarks/README.md); here
+the quick run writes its report into a copy of that page, as the full run writes the real one.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from benchmarks.readme import MARKER
 from tests.support.corpus import corpus_root
 from tests.support.paths import REPO
 from tests.support.registry_server import require_binary
@@ -81,11 +84,19 @@ def tables(output: str) -> dict[str, list[list[str]]]:
     return {title: rows[1:] for title, rows in found.items()}  # without the header row
 
 
-def test_quick_run_prints_every_row_with_numbers() -> None:
+def test_quick_run_prints_every_row_with_numbers(tmp_path: Path) -> None:
     require_binary("docker-registry")
     require_binary("skopeo")
+    page = tmp_path / "README.md"
+    page.write_text(f"# Benchmarks\n\n{MARKER}\n\nold figures\n")
     result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick"],
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "run.py"),
+            "--quick",
+            "--write-readme",
+            str(page),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -106,3 +117,6 @@ def test_quick_run_prints_every_row_with_numbers() -> None:
                     continue
                 assert NUMBER.search(row[1]), row
     assert "- CPU: " in result.stdout and "ruamel.yaml" in result.stdout
+    assert " at commit " in result.stdout or "outside a git checkout" in result.stdout
+    # The page holds exactly the printed report below its marker; the figures it had are gone.
+    assert page.read_text() == f"# Benchmarks\n\n{MARKER}\n\n{result.stdout.strip()}\n"

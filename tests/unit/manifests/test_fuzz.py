@@ -11,7 +11,7 @@
   child process within bounded time and memory, or are refused with a clear error.
 
 ``PINNER_FUZZ_EXAMPLES`` (default 300) and ``PINNER_REFERENCE_EXAMPLES`` (default 1000 per property)
-scale the runs; the README quotes a long run.
+scale the runs; docs/reliability.md quotes a long run.
 """
 
 from __future__ import annotations
