@@ -94,8 +94,8 @@ def open_target(path: Path, identity: Identity | None, folders: Folders) -> Targ
         others = status.st_nlink - 1
         raise UnsafeWriteError(
             f"{path}: the file has {others} other hard link{'s' if others > 1 else ''}, which "
-            "would keep the old text if pinner replaced it; it was not changed. Pin it where "
-            "it has one name (cp it, or pin the files the links stand for)."
+            "would keep the old text if pinner replaced it; it was not changed. Break the link "
+            "first (cp FILE FILE.new && mv FILE.new FILE), or leave the file out with --exclude."
         )
     return Target(path, folder, real.name, status)
 

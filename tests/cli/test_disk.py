@@ -104,8 +104,8 @@ def test_a_hard_linked_file_is_left_alone_and_the_others_pinned(
         2,
         [
             "error: linked.yaml: the file has 1 other hard link, which would keep the old text "
-            "if pinner replaced it; it was not changed. Pin it where it has one name (cp it, or "
-            "pin the files the links stand for)."
+            "if pinner replaced it; it was not changed. Break the link first (cp FILE FILE.new "
+            "&& mv FILE.new FILE), or leave the file out with --exclude."
         ],
     )
     assert Path("other-name.yaml").read_text() == POD.format("nginx:1.27")

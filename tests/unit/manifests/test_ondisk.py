@@ -121,8 +121,8 @@ def test_a_file_with_other_hard_links_is_left_alone(tmp_path: Path) -> None:
         pin(path)
     assert str(error.value) == (
         f"{path}: the file has 1 other hard link, which would keep the old text if pinner "
-        "replaced it; it was not changed. Pin it where it has one name (cp it, or pin the files "
-        "the links stand for)."
+        "replaced it; it was not changed. Break the link first (cp FILE FILE.new && mv FILE.new "
+        "FILE), or leave the file out with --exclude."
     )
     assert path.read_bytes() == OLD and (tmp_path / "also.yaml").read_bytes() == OLD
     assert path.stat().st_nlink == 2
