@@ -10,7 +10,7 @@ from pathlib import Path
 from benchmarks.common import Sizes, Summary, Table, ratio
 from benchmarks.measure import ChildRun, alternating_medians, child_env, run_child
 from benchmarks.synth import PINNED_DIGEST, image_pool, pinned, write_big_manifest, write_tree
-from pinner.manifests.files import DEFAULT_MAX_FILE_BYTES
+from pinner.settings import DEFAULT_MAX_FILE_BYTES
 from pinner.sizes import format_size
 
 SMALL_MANIFEST = f"""\

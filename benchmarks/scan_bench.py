@@ -21,9 +21,9 @@ from benchmarks.common import Sizes, Summary, Table, fake_digest, ratio, run_pin
 from benchmarks.measure import median_seconds, settled_copy, timed
 from benchmarks.synth import image_pool, write_tree
 from pinner.manifests.cpus import usable_cpus
-from pinner.manifests.scan import PARALLEL_MIN_FILES, scan_paths
+from pinner.manifests.scan import PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, scan_paths
 from pinner.manifests.walk import discover
-from pinner.manifests.workers import PARALLEL_MIN_BYTES, can_fork
+from pinner.manifests.workers import can_fork
 from pinner.sizes import format_size
 
 CHECK = ["check", "--no-config", "--quiet", "--format", "json"]

@@ -1,12 +1,14 @@
-"""The built-in workload kinds pinner reads: each kind's API group and where its pod spec is.
+"""Where images live, as data: the built-in workload kinds, and the rules for custom resources.
 
-One table for everything that must agree on the kinds: the finder walks each kind's pod-spec
-path, the Gatekeeper policy reads the same paths and matches the same kinds in their API groups,
-and the documentation's table of where pinner looks is tested against it. No imports of pinner.
+``WORKLOAD_KINDS`` is one table for everything that must agree on the kinds: the finder walks
+each kind's pod-spec path, the Gatekeeper policy reads the same paths and matches the same kinds
+in their API groups, and the documentation's table of where pinner looks is tested against it.
+A ``Rule`` (from ``.pinner.yaml``) adds a place in a custom resource. No imports of pinner.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 
@@ -27,3 +29,16 @@ WORKLOAD_KINDS: dict[str, WorkloadKind] = {
     "Job": WorkloadKind("batch", _TEMPLATE),
     "CronJob": WorkloadKind("batch", ("spec", "jobTemplate", *_TEMPLATE)),
 }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An extra place where images live in a custom resource (from ``.pinner.yaml``)."""
+
+    kind: str
+    api_version: str | None = None
+    pod_spec: tuple[str, ...] | None = None
+    images: tuple[tuple[str, ...], ...] = ()
+
+    def matches(self, kind: str, api_version: str) -> bool:
+        return self.kind == kind and self.api_version in (None, api_version)

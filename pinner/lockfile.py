@@ -1,20 +1,23 @@
-"""Known digests from files: ``REFERENCE@sha256:...`` lines and Cloud Build JSON.
+"""Digest files: known digests read from them, and the lock file ``pin --write-digests`` writes.
 
-A line file is what ``pack build --quiet`` prints and what ``pinner pin --write-digests``
-writes; the JSON is ``gcloud builds describe --format=json`` (``results.images[]``).
+A line file holds ``REFERENCE@sha256:...`` lines: what ``pack build --quiet`` prints and what
+``pinner pin --write-digests`` writes; the JSON is ``gcloud builds describe --format=json``
+(``results.images[]``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pinner.errors import DigestFileError, InvalidReferenceError
+from pinner.jsonload import load_json
 from pinner.manifests.files import describe_os_error
-from pinner.reference import Reference, check_digest, parse_reference
-
-MatchKey = tuple[str, str, str]
+from pinner.manifests.finder import ImageSite, locations
+from pinner.manifests.scan import FileScan
+from pinner.pinning import PinOptions, PinRun
+from pinner.policy import is_exempt
+from pinner.reference import MatchKey, Reference, check_digest, parse_reference
 
 
 def load_digest_files(paths: Iterable[Path]) -> dict[MatchKey, str]:
@@ -38,6 +41,62 @@ def format_digest_lines(pins: Mapping[Reference, str]) -> str:
     """The lock-file text: one sorted ``REFERENCE@sha256:...`` line per reference."""
     lines = sorted({f"{ref.name}:{ref.tag_or_default}@{digest}" for ref, digest in pins.items()})
     return "".join(f"{line}\n" for line in lines)
+
+
+def write_lock_file(
+    path: Path, scans: Sequence[FileScan], options: PinOptions, run: PinRun
+) -> tuple[list[str], list[str]]:
+    """Write the lock file of ``run`` (``--write-digests``); return its notices (tags it had to
+    leave out) and its errors."""
+    pins, notices = lock_pins(scans, options, run.wanted, run.digests)
+    try:
+        path.write_text(format_digest_lines(pins), encoding="utf-8")
+    except OSError as exc:
+        return notices, [
+            f"{path}: cannot write the digest file ({exc.strerror}). Check the path and the "
+            "permissions of its folder."
+        ]
+    return notices, []
+
+
+def lock_pins(
+    scans: Sequence[FileScan],
+    options: PinOptions,
+    wanted: Mapping[MatchKey, Reference],
+    digests: Mapping[MatchKey, str],
+) -> tuple[dict[Reference, str], list[str]]:
+    """Every tag the files use, with its digest, so the lock file is complete.
+
+    A tag this run looked up (or was given by --digests) gets that digest. A tag only written
+    as ``name:tag@digest`` gets the digest written, so ``pin --update --offline`` can replay
+    the run; if the files pin it to different digests there is no one answer, and it is left
+    out with a notice. Digest-only pins name no tag and need no entry.
+    """
+    pins: dict[MatchKey, tuple[Reference, str]] = {
+        key: (ref, digests[key]) for key, ref in wanted.items() if key in digests
+    }
+    written: dict[MatchKey, dict[str, list[ImageSite]]] = {}
+    names: dict[MatchKey, Reference] = {}
+    for scan in scans:
+        for site, ref, _ in scan.images:
+            if ref is None or ref.tag is None or ref.digest is None:
+                continue
+            if is_exempt(site.image, options.exempt) or ref.match_key in pins:
+                continue
+            names.setdefault(ref.match_key, ref)
+            written.setdefault(ref.match_key, {}).setdefault(ref.digest, []).append(site)
+    notices = []
+    for key, by_digest in written.items():
+        ref = names[key]
+        if len(by_digest) == 1:
+            pins[key] = (ref, next(iter(by_digest)))
+            continue
+        places = locations(site for sites in by_digest.values() for site in sites)
+        notices.append(
+            f"{ref.name}:{ref.tag} is pinned to {len(by_digest)} different digests ({places}), "
+            "so the digest file leaves it out. Run `pinner pin --update` to pin them alike."
+        )
+    return {ref: digest for ref, digest in pins.values()}, notices
 
 
 def _entries(path: Path) -> Iterable[tuple[str, Reference, str]]:
@@ -68,9 +127,10 @@ def _line_entries(path: Path, text: str) -> Iterable[tuple[str, Reference, str]]
 
 def _cloud_build_entries(path: Path, text: str) -> Iterable[tuple[str, Reference, str]]:
     try:
-        images = json.loads(text)["results"]["images"]
+        # Not JSON at all is None, which fails here like JSON of the wrong shape.
+        images = load_json(text)["results"]["images"]
         pairs = [(image["name"], image["digest"]) for image in images]
-    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: deep nesting
+    except (KeyError, TypeError):
         raise DigestFileError(
             f"{path}: not a digest file: JSON must be `gcloud builds describe --format=json` "
             "output with results.images[].name and .digest."

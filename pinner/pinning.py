@@ -7,17 +7,18 @@ exactly; otherwise it is left as it was and the reasons are reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 from pinner.errors import ManifestError, PinnerError
-from pinner.manifests.finder import ImageSite
+from pinner.manifests.finder import ImageSite, locations
 from pinner.manifests.rewrite import Edit, apply_edits
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt, is_pinned
-from pinner.reference import Reference
+from pinner.reference import MatchKey, Reference
 
-MatchKey = tuple[str, str, str]
+# Digests for the references no digest file knows: (digests, failure messages), both by key.
+Lookup = Callable[[Sequence[Reference]], tuple[dict[MatchKey, str], dict[MatchKey, str]]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,65 @@ class FilePlan:
     @property
     def failed(self) -> bool:
         return bool(self.errors or self.unresolved)
+
+
+@dataclass
+class PinRun:
+    """What ``pin_scans`` decided for every file, and every digest it used."""
+
+    plans: list[FilePlan]
+    errors: list[str]  # failed lookups (each with the places using the image), then the files'
+    wanted: dict[MatchKey, Reference]  # the references that needed a digest
+    digests: dict[MatchKey, str]  # every digest known: the digest files' and the looked up
+
+    @property
+    def changes(self) -> list[Change]:
+        return [change for plan in self.plans for change in plan.changes]
+
+    def tally(self) -> Tally:
+        total = Tally()
+        for plan in self.plans:
+            total.add(plan.tally)
+        return total
+
+
+def pin_scans(
+    scans: Sequence[FileScan], known: Mapping[MatchKey, str], options: PinOptions, lookup: Lookup
+) -> PinRun:
+    """Plan every file: digests from ``known`` first, then ``lookup`` for the rest."""
+    wanted = wanted_references(scans, options)
+    missing = [reference for key, reference in wanted.items() if key not in known]
+    digests = dict(known)
+    failures: dict[MatchKey, str] = {}
+    if missing:
+        found, failures = lookup(missing)
+        digests.update(found)
+    plans = [plan_file(scan, digests, options) for scan in scans]
+    errors = failure_messages(scans, failures, options)
+    errors += [str(error) for plan in plans for error in plan.errors]
+    return PinRun(plans, errors, wanted, digests)
+
+
+def offline_lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], dict[MatchKey, str]]:
+    """``--offline``: no registry is asked, so every reference no digest file knows fails."""
+    return {}, {
+        reference.match_key: (
+            f"no known digest for {reference} and --offline forbids asking the registry. "
+            "Add it to a --digests file, or drop --offline."
+        )
+        for reference in missing
+    }
+
+
+def failure_messages(
+    scans: Sequence[FileScan], failures: Mapping[MatchKey, str], options: PinOptions
+) -> list[str]:
+    """Each failed lookup once, with every place that uses the image."""
+    places = sites_by_key(scans, options)
+    return [
+        f"{message}\n  used at {locations(places.get(key, []))}"
+        for key, message in sorted(failures.items())
+    ]
 
 
 def needs_digest(site: ImageSite, reference: Reference, options: PinOptions) -> bool:
@@ -173,6 +233,6 @@ def _alias_notices(site: ImageSite, new_image: str) -> list[str]:
 
 def _unspliceable(site: ImageSite) -> ManifestError:
     return ManifestError(
-        f"{site.path}:{site.line}:{site.column}: cannot rewrite {site.image!r} exactly: "
+        f"{site.where}: cannot rewrite {site.image!r} exactly: "
         f"{site.problem}. Write it as a plain or quoted one-line string; the file was not changed."
     )

@@ -14,6 +14,8 @@ from pinner.errors import InvalidReferenceError
 
 DOCKER_HUB = "docker.io"
 DEFAULT_TAG = "latest"
+# (registry, repository, tag): what a tag's digest is known by (``Reference.match_key``).
+MatchKey = tuple[str, str, str]
 # Path length limit from distribution/reference (the domain does not count).
 MAX_PATH_LENGTH = 255
 
@@ -82,7 +84,7 @@ class Reference:
         return self.tag if self.tag is not None else DEFAULT_TAG
 
     @property
-    def match_key(self) -> tuple[str, str, str]:
+    def match_key(self) -> MatchKey:
         """What two references share when one's known digest applies to the other."""
         return (self.registry, self.repository, self.tag_or_default)
 

@@ -22,10 +22,6 @@ FIELD_WORDS = {
 }
 
 
-def where(site: ImageSite) -> str:
-    return f"{site.path}:{site.line}:{site.column}"
-
-
 def describe_owner(site: ImageSite) -> str:
     """``Deployment web, container nginx``: which object and container hold the image."""
     owner = f"{site.kind} {site.name}".strip() or "object"
@@ -73,11 +69,11 @@ def check_report(
     if output_format == "github":
         lines = [github_annotation(site, violation_message(site)) for site in violations]
         return _lines(lines + _github_messages(errors, notices))
-    return _lines(f"{where(site)}: {violation_message(site)}" for site in violations)
+    return _lines(f"{site.where}: {violation_message(site)}" for site in violations)
 
 
 def change_line(change: Change) -> str:
-    return f"{where(change.site)}: {change.old} -> {change.new}"
+    return f"{change.site.where}: {change.old} -> {change.new}"
 
 
 def pin_report(
@@ -179,10 +175,6 @@ def _json(document: Mapping[str, object]) -> str:
 
 def _lines(lines: Iterable[str]) -> str:
     return "".join(f"{line}\n" for line in lines)
-
-
-def locations(sites: Iterable[ImageSite]) -> str:
-    return ", ".join(where(site) for site in sites)
 
 
 def _data(text: str) -> str:

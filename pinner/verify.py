@@ -1,49 +1,38 @@
-"""Check pins against their registries, and name a digest by the tags that point to it.
+"""Check pins against their registries: ``verify_pins``. Library logic; nothing here prints.
 
-Library logic over a registry client; nothing here prints. Public API:
-
-- ``verify_pins(scans, client, options, progress=None) -> VerifyResult``: every pinned
-  reference in ``scans`` (exempt ones aside) gets a ``PinCheck``: ``ok``, ``missing`` (the
-  registry no longer has the digest), ``drift`` (``name:tag@digest`` whose tag now points
-  elsewhere, or no longer exists), ``platform`` (a warning: the pin is one platform's manifest
-  of the multi-arch index its tag points to) or ``error`` (the registry could not say).
-  Each distinct digest gets one HEAD; each distinct tag one HEAD, and one GET of its manifest
-  only when a pin differs from it. Lookups run concurrently, bounded like the resolver's.
-- ``tags_for_digest(client, ref, digest, progress=None) -> TagsResult``: the repository's tags
-  that point to ``digest`` now, from the tag list's gcr.io ``manifest`` map when the registry
-  sends one, else from a HEAD per tag.
-- ``run_bounded(jobs, settings, progress=None)``: the shared thread pool: at most
-  ``settings.concurrency`` requests at once and ``settings.per_registry`` per registry.
+Every pinned reference (exempt ones aside) gets a ``PinCheck``: ``ok``, ``missing`` (the
+registry no longer has the digest), ``drift`` (``name:tag@digest`` whose tag now points
+elsewhere, or no longer exists), ``platform`` (a warning: the pin is one platform's manifest of
+the multi-arch index its tag points to) or ``error`` (the registry could not say). Each distinct
+digest gets one HEAD; each distinct tag one HEAD, and one GET of its manifest only when a pin
+differs from it. Lookups run on the bounded lookup pool (``pinner.registry.pool``).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import chain, zip_longest
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol
 
-from pinner.errors import RegistryError
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt
-from pinner.reference import Reference
+from pinner.reference import MatchKey, Reference
 from pinner.registry.errors import ImageNotFoundError
 from pinner.registry.mediatypes import INDEX_TYPES, json_object
 from pinner.registry.platforms import normalize, parse_platform, select_manifest
+from pinner.registry.pool import run_bounded
+from pinner.settings import Settings
 
 if TYPE_CHECKING:
     # Annotations only: importing the registry client pulls in httpx, which `pinner check`
     # (which imports this module through the CLI) must not pay for.
-    from pinner.registry.client import Manifest, RegistrySettings, TagList
+    from pinner.registry.client import Manifest, TagList
 
-K = TypeVar("K", bound=Hashable)
-T = TypeVar("T")
 Progress = Callable[[int, int], None]
 DigestKey = tuple[str, str, str]  # registry, repository, digest
-TagKey = tuple[str, str, str]  # registry, repository, tag
+# ("digest", DigestKey) or ("tag", MatchKey): one question verify asks a registry.
+LookupKey = tuple[str, tuple[str, str, str]]
 
 OK = "ok"
 MISSING = "missing"
@@ -57,7 +46,7 @@ class RegistryReader(Protocol):
     """What verify and tags need from a client; ``RegistryClient`` is one."""
 
     @property
-    def settings(self) -> RegistrySettings: ...
+    def settings(self) -> Settings: ...
 
     def resolve(self, ref: Reference, platform: str | None = None) -> str: ...
 
@@ -123,7 +112,7 @@ def verify_pins(
     progress: Progress | None = None,
 ) -> VerifyResult:
     """Ask the registries about every pinned reference; see the module docstring."""
-    _check_no_default_platform(client)
+    check_no_default_platform(client)
     if options.platform is not None:
         parse_platform(options.platform)  # a bad option fails once, before any request
     result = VerifyResult(files=len(scans))
@@ -145,7 +134,7 @@ def verify_pins(
                 pinned.append((site, reference))
 
     digests: dict[DigestKey, Reference] = {}
-    tags: dict[TagKey, tuple[Reference, set[str]]] = {}
+    tags: dict[MatchKey, tuple[Reference, set[str]]] = {}
     for _, reference in pinned:
         digests.setdefault(_digest_key(reference), reference)
         if reference.tag is not None:
@@ -153,7 +142,7 @@ def verify_pins(
             entry = tags.setdefault(reference.match_key, (bare, set()))
             entry[1].add(_digest(reference))
 
-    jobs: list[tuple[tuple[str, tuple[str, str, str]], str, Callable[[], object]]] = []
+    jobs: list[tuple[LookupKey, str, Callable[[], object]]] = []
     for key, reference in digests.items():
         digest = _digest(reference)
         jobs.append((("digest", key), reference.registry, _exists_job(client, reference, digest)))
@@ -162,7 +151,7 @@ def verify_pins(
         jobs.append((("tag", key), reference.registry, job))
     answers, failures = run_bounded(jobs, client.settings, progress)
 
-    failed_sites: dict[tuple[str, tuple[str, str, str]], list[ImageSite]] = {}
+    failed_sites: dict[LookupKey, list[ImageSite]] = {}
     for site, reference in pinned:
         lookups = [("digest", _digest_key(reference))]
         if reference.tag is not None:
@@ -180,7 +169,7 @@ def verify_pins(
         assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
         result.checks.append(_judge(site, reference, exists, state))
     registry_errors = [
-        f"{failures[lookup]}\n  used at {', '.join(_where(site) for site in sites)}"
+        f"{failures[lookup]}\n  used at {', '.join(site.where for site in sites)}"
         for lookup, sites in failed_sites.items()
     ]
     result.errors = registry_errors + result.errors
@@ -253,105 +242,7 @@ def index_children(index: Mapping[str, object]) -> dict[str, str]:
     return children
 
 
-@dataclass(frozen=True)
-class TagsResult:
-    tags: list[str]  # sorted
-    from_map: bool  # the registry's manifest map answered; no HEAD per tag was needed
-    listed: int  # how many tags the repository has
-    failures: dict[str, RegistryError] = field(default_factory=dict)  # tag -> why it is unknown
-
-
-def tags_for_digest(
-    client: RegistryReader,
-    reference: Reference,
-    digest: str,
-    progress: Progress | None = None,
-) -> TagsResult:
-    """The tags of ``reference``'s repository that point to ``digest`` now.
-
-    Listing failures propagate. A tag deleted between the list and its HEAD is not a failure;
-    any other failed HEAD is returned, because the answer may then be incomplete.
-    """
-    _check_no_default_platform(client)
-    listing = client.list_tags(reference)
-    if listing.manifests:
-        # gcr.io and Artifact Registry say which tags each digest has: no HEADs needed.
-        entry = listing.manifests.get(digest)
-        found = sorted(set(entry.tags)) if entry is not None else []
-        return TagsResult(found, from_map=True, listed=len(listing.tags))
-    bare = Reference(reference.domain, reference.path, None, None)
-    jobs: list[tuple[str, str, Callable[[], str | None]]] = [
-        (tag, reference.registry, _head_job(client, replace(bare, tag=tag)))
-        for tag in dict.fromkeys(listing.tags)
-    ]
-    answers, failures = run_bounded(jobs, client.settings, progress)
-    found = sorted(tag for tag, answer in answers.items() if answer == digest)
-    return TagsResult(found, from_map=False, listed=len(jobs), failures=failures)
-
-
-def _head_job(client: RegistryReader, reference: Reference) -> Callable[[], str | None]:
-    def job() -> str | None:
-        try:
-            return client.resolve(reference)
-        except ImageNotFoundError:
-            return None  # deleted since the list was made: it points nowhere
-
-    return job
-
-
-def run_bounded(
-    jobs: Sequence[tuple[K, str, Callable[[], T]]],
-    settings: RegistrySettings,
-    progress: Progress | None = None,
-) -> tuple[dict[K, T], dict[K, RegistryError]]:
-    """Run ``(key, registry, job)`` triples on a pool bounded like the resolver's.
-
-    Registry failures are collected by key; anything else is a bug and propagates.
-    ``progress(done, total)`` is called in the calling thread.
-    """
-    if len({key for key, _, _ in jobs}) != len(jobs):
-        raise ValueError("run_bounded needs a distinct key for every job")
-    if progress is not None:
-        progress(0, len(jobs))
-    if not jobs:
-        return {}, {}
-    registries = {registry for _, registry, _ in jobs}
-    limits = {name: threading.BoundedSemaphore(settings.per_registry) for name in registries}
-
-    def bounded(registry: str, job: Callable[[], T]) -> T:
-        with limits[registry]:
-            return job()
-
-    futures: dict[K, Future[T]] = {}
-    workers = min(settings.concurrency, len(jobs))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinner-verify") as pool:
-        for key, registry, job in _interleaved(jobs):
-            futures[key] = pool.submit(bounded, registry, job)
-        for done, _ in enumerate(as_completed(futures.values()), start=1):
-            if progress is not None:
-                progress(done, len(jobs))
-    answers: dict[K, T] = {}
-    failures: dict[K, RegistryError] = {}
-    for key, _, _ in jobs:
-        try:
-            answers[key] = futures[key].result()
-        except RegistryError as error:
-            failures[key] = error
-    return answers, failures
-
-
-def _interleaved(
-    jobs: Sequence[tuple[K, str, Callable[[], T]]],
-) -> list[tuple[K, str, Callable[[], T]]]:
-    """Jobs taking registries in turn, so few workers wait on one busy registry."""
-    by_registry: dict[str, list[tuple[K, str, Callable[[], T]]]] = {}
-    for job in jobs:
-        by_registry.setdefault(job[1], []).append(job)
-    rounds = zip_longest(*by_registry.values())
-    return [job for job in chain.from_iterable(rounds) if job is not None]
-
-
-def _check_no_default_platform(client: RegistryReader) -> None:
+def check_no_default_platform(client: RegistryReader) -> None:
     # resolve() without a platform must answer with the tag's own digest, as a HEAD does.
     if client.settings.platform is not None:
         raise ValueError("verify and tags need a client without a default platform")
@@ -364,7 +255,3 @@ def _digest(reference: Reference) -> str:
 
 def _digest_key(reference: Reference) -> DigestKey:
     return (reference.registry, reference.repository, _digest(reference))
-
-
-def _where(site: ImageSite) -> str:
-    return f"{site.path}:{site.line}:{site.column}"

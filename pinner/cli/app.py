@@ -1,14 +1,17 @@
-"""The typer application, exit codes and the output helpers every command shares."""
+"""The typer application, exit codes, the output helpers, and the one reporting tail (``finish``)
+every command that reads manifests ends with."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
-from typing import TextIO
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import NoReturn, TextIO
 
 import typer
 
+from pinner.errors import PinnerError
 from pinner.report import FORMATS
 
 EXIT_OK = 0
@@ -56,6 +59,19 @@ def fail_usage(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+@contextmanager
+def user_errors(*cleanup: Callable[[], None]) -> Iterator[None]:
+    """A PinnerError raised inside is printed, after ``cleanup``, and pinner exits 2 with no
+    traceback: it is a mistake the user can fix, not a bug."""
+    try:
+        yield
+    except PinnerError as exc:
+        for step in cleanup:
+            step()
+        print_errors([str(exc)])
+        raise typer.Exit(EXIT_ERROR) from None
+
+
 def check_format(output_format: str) -> None:
     if output_format not in FORMATS:
         raise fail_usage(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}.")
@@ -90,3 +106,32 @@ def print_errors(messages: Iterable[str]) -> None:
 def print_notices(messages: Iterable[str]) -> None:
     for message in messages:
         err(f"{paint('notice:', YELLOW, sys.stderr)} {message}")
+
+
+def exit_code(errors: Sequence[str], problems: bool) -> int:
+    """2 if pinner could not do all of its job, else 1 if it found (or made) changes, else 0."""
+    return max(EXIT_ERROR if errors else EXIT_OK, EXIT_CHANGES if problems else EXIT_OK)
+
+
+def finish(
+    report: str,
+    errors: Sequence[str],
+    notices: Sequence[str],
+    summary: str,
+    code: int,
+    *,
+    output_format: str,
+    quiet: bool,
+    show: Callable[[str], None] = out,
+) -> NoReturn:
+    """Print a command's report, then (as text) its errors and notices, then its summary line on
+    standard error, and exit with ``code``. ``--quiet`` keeps errors and the report only."""
+    if report or output_format != "text":
+        show(report)
+    if output_format == "text":
+        print_errors(errors)
+        if not quiet:
+            print_notices(notices)
+    if not quiet:
+        err(summary)
+    raise typer.Exit(code)

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import time
+from contextlib import closing
 
-import typer
-
-from pinner.cli.app import (
-    EXIT_CHANGES,
-    EXIT_ERROR,
-    EXIT_OK,
-    app,
-    check_format,
-    err,
-    out,
-    print_errors,
-    print_notices,
-)
+from pinner.check import check_scans
+from pinner.cli.app import app, check_format, exit_code, finish
 from pinner.cli.common import command_settings, iter_scan_arguments
 from pinner.cli.options import (
     ConfigFile,
@@ -30,9 +20,6 @@ from pinner.cli.options import (
     Quiet,
 )
 from pinner.cli.progress import Progress
-from pinner.manifests.finder import ImageSite
-from pinner.pinning import Tally
-from pinner.policy import is_exempt, is_pinned
 from pinner.report import check_report, summary_line, summary_record
 
 
@@ -58,40 +45,20 @@ def check(
     settings = command_settings(
         config, no_config, exempt=exempt, exclude=exclude, max_file_size=max_file_size, jobs=jobs
     )
-    violations: list[ImageSite] = []
-    errors: list[str] = []
-    notices: list[str] = []
-    tally = Tally()
-    # One file at a time, keeping only what is reported: memory follows the largest file.
-    for scan in iter_scan_arguments(
-        paths, settings, Progress.for_terminal(quiet), keep_sources=False
-    ):
-        tally.files += 1
-        if scan.notice:
-            notices.append(scan.notice)
-        if scan.error is not None:
-            errors.append(str(scan.error))
-            tally.unreadable += 1
-        for site, _, invalid in scan.images:
-            tally.references += 1
-            if invalid is not None:
-                # Not a reference at all: an error naming file:line (exit 2), counted once.
-                errors.append(str(invalid))
-                tally.failed += 1
-            elif is_exempt(site.image, settings.exempt):
-                tally.exempt += 1
-            elif is_pinned(site.image):
-                tally.already_pinned += 1
-            else:
-                violations.append(site)
+    progress = Progress.for_terminal(quiet)
+    # One file at a time, keeping no text: memory follows the largest file. Closed on the way
+    # out, so that Ctrl-C stops the workers at once, not when the traceback is freed at exit.
+    with closing(iter_scan_arguments(paths, settings, progress, keep_sources=False)) as scans:
+        result = check_scans(scans, settings.exempt)
     seconds = time.monotonic() - started
-    summary = summary_record(tally, seconds, not_pinned=len(violations))
-    out(check_report(violations, errors, notices, summary, output_format))
-    if output_format == "text":
-        print_errors(errors)
-        if not quiet:
-            print_notices(notices)
-    if not quiet:
-        err(summary_line("check", tally, seconds, not_pinned=len(violations)))
-    code = max(EXIT_ERROR if errors else EXIT_OK, EXIT_CHANGES if violations else EXIT_OK)
-    raise typer.Exit(code)
+    not_pinned = len(result.violations)
+    summary = summary_record(result.tally, seconds, not_pinned=not_pinned)
+    finish(
+        check_report(result.violations, result.errors, result.notices, summary, output_format),
+        result.errors,
+        result.notices,
+        summary_line("check", result.tally, seconds, not_pinned=not_pinned),
+        exit_code(result.errors, bool(result.violations)),
+        output_format=output_format,
+        quiet=quiet,
+    )

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 
-import typer
-
-from pinner.cli.app import EXIT_ERROR, fail_usage, print_errors
+from pinner.cli.app import fail_usage, user_errors
 from pinner.cli.progress import Progress
-from pinner.config.settings import Overrides, Settings, load_settings
-from pinner.errors import ConfigError, PinnerError
+from pinner.config.file import Given
+from pinner.config.settings import load_settings
 from pinner.manifests.files import read_capped
 from pinner.manifests.scan import FileScan, is_stdin, iter_scans, scan_stdin
+from pinner.settings import Settings
 from pinner.sizes import SIZE_FORMS, parse_size
 
 
@@ -31,11 +30,12 @@ def command_settings(
     exclude: Sequence[str] | None = None,
     max_file_size: str | None = None,
     jobs: int | None = None,
+    timeout: float | None = None,
 ) -> Settings:
     """The settings of one run: ``.pinner.yaml`` (or ``config``) overridden by the flags."""
     if config is not None and no_config:
         raise fail_usage("--config and --no-config contradict each other; give one of them.")
-    overrides = Overrides(
+    flags = Given(
         exempt=tuple(exempt or ()),
         keep_tag=keep_tag,
         platform=platform,
@@ -46,12 +46,10 @@ def command_settings(
         exclude=tuple(exclude or ()),
         max_file_size=None if max_file_size is None else parse_max_file_size(max_file_size),
         jobs=jobs,
+        timeout=timeout,
     )
-    try:
-        return load_settings(overrides, config_file=config, use_config=not no_config)
-    except ConfigError as exc:
-        print_errors([str(exc)])
-        raise typer.Exit(EXIT_ERROR) from None
+    with user_errors():
+        return load_settings(flags, config_file=config, use_config=not no_config)
 
 
 def parse_mirrors(flags: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -91,7 +89,7 @@ def iter_scan_arguments(
     progress: Progress,
     *,
     keep_sources: bool = True,
-) -> Iterator[FileScan]:
+) -> Generator[FileScan, None, None]:
     """``scan_arguments`` one file at a time (see ``pinner.manifests.scan.iter_scans``)."""
     arguments = list(paths or ["."])
     if is_stdin(arguments):
@@ -100,18 +98,15 @@ def iter_scan_arguments(
         yield scan_stdin(raw, settings.rules, settings.max_file_size)
         return
     try:
-        yield from iter_scans(
-            arguments,
-            settings.rules,
-            settings.exclude,
-            progress.stage("pinner: scanning files"),
-            settings.max_file_size,
-            jobs=settings.jobs,
-            keep_sources=keep_sources,
-        )
-    except PinnerError as exc:  # a folder git could not list
-        progress.finish()
-        print_errors([str(exc)])
-        raise typer.Exit(EXIT_ERROR) from None
+        with user_errors(progress.finish):  # a folder git could not list
+            yield from iter_scans(
+                arguments,
+                settings.rules,
+                settings.exclude,
+                progress.stage("pinner: scanning files"),
+                settings.max_file_size,
+                jobs=settings.jobs,
+                keep_sources=keep_sources,
+            )
     finally:
         progress.finish()

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pinner.config.file import MAX_CONCURRENCY
+from pinner.settings import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
 # typer reads these annotations at run time, so they must stay real typing objects.
 Paths = Annotated[
@@ -55,6 +55,17 @@ Platform = Annotated[
         show_default=False,
     ),
 ]
+# pin's --platform, read the other way round by verify: the platform the pins were made for.
+PinnedPlatform = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="The pins are this platform's manifests (as pinned with pin --platform): expect "
+        "them, and judge drift against them, instead of warning.",
+        show_default=False,
+    ),
+]
 DigestFiles = Annotated[
     Optional[list[Path]],  # noqa: UP045
     typer.Option(
@@ -62,6 +73,28 @@ DigestFiles = Annotated[
         metavar="FILE",
         help="Known digests: REFERENCE@sha256:... lines, or `gcloud builds describe "
         "--format=json` output. Repeatable.",
+        show_default=False,
+    ),
+]
+Offline = Annotated[
+    bool, typer.Option("--offline", help="Use only --digests; never ask a registry.")
+]
+Update = Annotated[
+    bool,
+    typer.Option("--update", help="Move name:tag@sha256:... pins to the tag's current digest."),
+]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Change nothing; exit 1 if something would change.")
+]
+Diff = Annotated[
+    bool, typer.Option("--diff", help="Print a unified diff instead of writing; exit 1 if any.")
+]
+WriteDigests = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--write-digests",
+        metavar="FILE",
+        help="Record every digest used, as a lock file --digests accepts.",
         show_default=False,
     ),
 ]
@@ -131,7 +164,7 @@ Concurrency = Annotated[
         metavar="N",
         min=1,
         max=MAX_CONCURRENCY,
-        help="Ask the registries about at most N images at once (default: 16).",
+        help=f"Ask the registries about at most N images at once (default: {DEFAULT_CONCURRENCY}).",
         show_default=False,
     ),
 ]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pinner.cli.app import EXIT_ERROR, app, out, print_errors
+from pinner.cli.app import app, out, user_errors
 from pinner.cli.common import command_settings
 from pinner.cli.options import (
     ConfigFile,
@@ -17,8 +17,6 @@ from pinner.cli.options import (
     Platform,
     Timeout,
 )
-from pinner.cli.resolve import RegistryOptions, client_settings
-from pinner.errors import PinnerError
 from pinner.reference import parse_reference
 
 
@@ -41,15 +39,12 @@ def digest(
         mirrors=mirror,
         insecure_registries=insecure_registry,
         gcloud_hosts=gcloud_host,
+        timeout=timeout,
     )
-    try:
+    with user_errors():
         reference = parse_reference(image)
         from pinner.registry.client import RegistryClient
 
-        options = RegistryOptions.from_settings(settings, timeout=timeout)
-        with RegistryClient(client_settings(options)) as client:
+        with RegistryClient(settings) as client:
             found = client.resolve(reference, settings.platform)
-    except PinnerError as exc:
-        print_errors([str(exc)])
-        raise typer.Exit(EXIT_ERROR) from None
     out(f"{found}\n")

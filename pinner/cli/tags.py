@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
-from pinner.cli.app import EXIT_CHANGES, EXIT_ERROR, app, fail_usage, out, print_errors
+from pinner.cli.app import EXIT_CHANGES, EXIT_ERROR, app, fail_usage, out, print_errors, user_errors
 from pinner.cli.common import command_settings
 from pinner.cli.options import (
     Concurrency,
@@ -19,8 +20,7 @@ from pinner.cli.options import (
     Timeout,
 )
 from pinner.cli.progress import Progress
-from pinner.cli.resolve import RegistryOptions, client_settings
-from pinner.errors import InvalidReferenceError, PinnerError
+from pinner.errors import InvalidReferenceError
 from pinner.reference import Reference, parse_reference
 
 
@@ -43,8 +43,6 @@ def tags(
 ) -> None:
     """List the tags that point to a digest now (exit 1 if none)."""
     reference = _parse(image)
-    digest = reference.digest
-    assert digest is not None
     settings = command_settings(
         config,
         no_config,
@@ -52,53 +50,21 @@ def tags(
         insecure_registries=insecure_registry,
         gcloud_hosts=gcloud_host,
         concurrency=concurrency,
+        timeout=timeout,
     )
     from pinner.registry.client import RegistryClient
-    from pinner.verify import tags_for_digest
+    from pinner.tags import read_tags
 
-    options = RegistryOptions.from_settings(settings, timeout=timeout)
-    registry_settings = client_settings(options, platform=False)
     progress = Progress.for_terminal(quiet)
-    repository = f"{reference.registry}/{reference.repository}"
-    try:
-        with RegistryClient(registry_settings) as client:
-            found = tags_for_digest(
-                client, reference, digest, progress.stage("pinner: reading tags")
-            )
-            progress.finish()
-            exists = found.tags or found.failures or client.manifest_exists(reference, digest)
-    except PinnerError as exc:
-        progress.finish()
-        print_errors([str(exc)])
-        raise typer.Exit(EXIT_ERROR) from None
-    out("".join(f"{tag}\n" for tag in found.tags))
-    if found.failures:
-        # Some tags could not be read: a list without them would look complete.
-        print_errors(str(error) for error in found.failures.values())
-        print_errors(
-            [
-                f"{len(found.failures)} of {found.listed} tags of {repository} could not be "
-                "checked, so the list above may be incomplete. Fix the errors above and run "
-                "pinner tags again."
-            ]
-        )
+    # No default platform (.pinner.yaml may set one): the tags' own digests are compared.
+    with user_errors(progress.finish), RegistryClient(replace(settings, platform=None)) as client:
+        answer = read_tags(client, reference, progress.stage("pinner: reading tags"))
+    progress.finish()
+    out("".join(f"{tag}\n" for tag in answer.found.tags))
+    print_errors(answer.problems(reference))
+    if answer.found.failures:
         raise typer.Exit(EXIT_ERROR)
-    if not found.tags:
-        if not exists:
-            print_errors(
-                [
-                    f"{repository} has no manifest {digest}: it was deleted or never pushed "
-                    "there. Check the digest and the repository."
-                ]
-            )
-        else:
-            print_errors(
-                [
-                    f"no tag of {repository} points to {digest} ({found.listed} "
-                    f"tag{'' if found.listed == 1 else 's'} checked). It may be one platform's "
-                    "manifest of a multi-arch index, or the tags that named it have moved on."
-                ]
-            )
+    if not answer.found.tags:
         raise typer.Exit(EXIT_CHANGES)
 
 

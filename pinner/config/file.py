@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pinner.config.values import (
-    MAX_CONCURRENCY,
     KeyReader,
     is_null,
     read_bool,
@@ -25,8 +24,14 @@ from pinner.config.values import (
     read_string_list,
 )
 from pinner.errors import ConfigError
-from pinner.manifests.finder import Rule
-from pinner.manifests.yamlnodes import MappingNode, MarkedYAMLError, ScalarNode, compose_documents
+from pinner.kinds import Rule
+from pinner.manifests.yamlnodes import (
+    MappingNode,
+    MarkedYAMLError,
+    ScalarNode,
+    compose_documents,
+    invalid_yaml,
+)
 
 CONFIG_NAME = ".pinner.yaml"
 READERS: dict[str, KeyReader] = {
@@ -41,14 +46,14 @@ READERS: dict[str, KeyReader] = {
     "platform": read_string,
     "rules": read_rules,
 }
-__all__ = ["CONFIG_NAME", "MAX_CONCURRENCY", "FileConfig", "find_config", "load_config"]
 
 
 @dataclass(frozen=True)
-class FileConfig:
-    """What one ``.pinner.yaml`` says. ``None`` (or empty) means the file does not say."""
+class Given:
+    """What one source of settings says: ``.pinner.yaml`` or the command line. ``None`` (or
+    empty) means it does not say; ``pinner.config.settings.merge`` makes the ``Settings``."""
 
-    display: str  # how messages name the file
+    display: str = ""  # how messages name the file ("" for the flags)
     exempt: tuple[str, ...] = ()
     keep_tag: bool | None = None
     platform: str | None = None
@@ -58,7 +63,11 @@ class FileConfig:
     concurrency: int | None = None
     exclude: tuple[str, ...] = ()
     max_file_size: int | None = None  # bytes
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[Rule, ...] = ()  # the file only
+    # Flags only: how many processes read files is the machine's business, not the repository's;
+    # --timeout sets both the connect and the read timeout (seconds).
+    jobs: int | None = None
+    timeout: float | None = None
 
 
 def find_config(start: Path) -> Path | None:
@@ -87,7 +96,7 @@ def display_name(path: Path, cwd: Path) -> str:
     return relative if len(relative) < len(str(path)) else str(path)
 
 
-def load_config(path: Path, display: str | None = None) -> FileConfig:
+def load_config(path: Path, display: str | None = None) -> Given:
     """Read and check ``path``; raise ConfigError naming the key and the line of any mistake."""
     shown = display if display is not None else str(path)
     try:
@@ -104,14 +113,11 @@ def load_config(path: Path, display: str | None = None) -> FileConfig:
     return parse_config(text, shown)
 
 
-def parse_config(text: str, display: str) -> FileConfig:
+def parse_config(text: str, display: str) -> Given:
     try:
         documents = list(compose_documents(text))
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ConfigError(f"{display}{line}: invalid YAML: {problem}. Fix the syntax.") from None
+        raise ConfigError(f"{invalid_yaml(exc, display)}. Fix the syntax.") from None
     if len(documents) > 1:
         line = documents[1].start_mark.line + 1
         raise ConfigError(
@@ -119,7 +125,7 @@ def parse_config(text: str, display: str) -> FileConfig:
             "Merge them into one mapping."
         )
     if not documents or (isinstance(documents[0], ScalarNode) and is_null(documents[0])):
-        return FileConfig(display)
+        return Given(display)
     root = documents[0]
     if not isinstance(root, MappingNode):
         raise ConfigError(
@@ -137,7 +143,7 @@ def parse_config(text: str, display: str) -> FileConfig:
             raise ConfigError(f"{where}: {key!r} is set twice. Keep one of them.")
         values[key] = None if is_null(value_node) else reader(value_node, key, display)
     present = {key: value for key, value in values.items() if value is not None}
-    return FileConfig(display, **present)  # type: ignore[arg-type]
+    return Given(display, **present)  # type: ignore[arg-type]
 
 
 def _suggestion(key: str, known: dict[str, KeyReader]) -> str:

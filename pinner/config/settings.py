@@ -1,80 +1,51 @@
-"""One run's settings: ``.pinner.yaml`` merged with the command-line flags, built once per command.
+"""One run's ``Settings``: ``.pinner.yaml`` merged with the command-line flags, once per command.
 
 Precedence: a flag beats the file, the file beats the default. Single values (``--platform``,
 ``--keep-tag``/``--no-keep-tag``, ``--concurrency``, ``--max-file-size``) replace the file's.
 Lists (``--exempt``, ``--exclude``, ``--insecure-registry``, ``--gcloud-host``) extend the
 file's, because the file is the repository's policy and a flag adds to it for one run;
-``--mirror`` replaces the file's mirror for the same registry only. ``--no-config`` ignores the
-file altogether.
+``--mirror`` replaces the file's mirror for the same registry only. ``--jobs`` and ``--timeout``
+are flags only. ``--no-config`` ignores the file altogether.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from pinner.config.file import FileConfig, display_name, find_config, load_config
-from pinner.manifests.files import DEFAULT_MAX_FILE_BYTES
-from pinner.manifests.finder import Rule
+from pinner.config.file import Given, display_name, find_config, load_config
+from pinner.settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_READ_TIMEOUT,
+    Settings,
+)
 
-DEFAULT_CONCURRENCY = 16
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Overrides:
-    """The settings given on the command line; ``None`` (or empty) means not given."""
-
-    exempt: Sequence[str] = ()
-    keep_tag: bool | None = None
-    platform: str | None = None
-    mirrors: Sequence[tuple[str, str]] = ()
-    insecure_registries: Sequence[str] = ()
-    gcloud_hosts: Sequence[str] = ()
-    concurrency: int | None = None
-    exclude: Sequence[str] = ()
-    max_file_size: int | None = None  # bytes
-    jobs: int | None = None  # processes that read files; flag only: it is the machine's business
-
-
-@dataclass(frozen=True)
-class Settings:
-    exempt: tuple[str, ...] = ()
-    keep_tag: bool = False
-    platform: str | None = None
-    mirrors: tuple[tuple[str, str], ...] = ()
-    insecure_registries: frozenset[str] = frozenset()
-    gcloud_hosts: frozenset[str] = frozenset()
-    concurrency: int = DEFAULT_CONCURRENCY
-    exclude: tuple[str, ...] = ()
-    max_file_size: int = DEFAULT_MAX_FILE_BYTES  # a larger file (or stdin) is refused unread
-    jobs: int | None = None  # None: one process per CPU for a large tree (pinner.manifests.workers)
-    rules: tuple[Rule, ...] = ()
-    config: str | None = None  # the file the settings came from, as messages name it
-
-
 def load_settings(
-    overrides: Overrides,
+    flags: Given,
     *,
     config_file: Path | None = None,
     use_config: bool = True,
     cwd: Path | None = None,
 ) -> Settings:
-    """Merge ``overrides`` into the named or discovered ``.pinner.yaml``; ConfigError if bad."""
+    """Merge ``flags`` into the named or discovered ``.pinner.yaml``; ConfigError if bad."""
     here = cwd if cwd is not None else Path.cwd()
     if not use_config:
-        return merge(FileConfig(display=""), overrides, has_file=False)
+        return merge(Given(), flags, has_file=False)
     if config_file is not None:
-        return merge(load_config(config_file, str(config_file)), overrides)
+        return merge(load_config(config_file, str(config_file)), flags)
     found = find_config(here)
     if found is None:
-        return merge(FileConfig(display=""), overrides, has_file=False)
-    return merge(load_config(found, display_name(found, here)), overrides)
+        return merge(Given(), flags, has_file=False)
+    return merge(load_config(found, display_name(found, here)), flags)
 
 
-def merge(file: FileConfig, flags: Overrides, *, has_file: bool = True) -> Settings:
+def merge(file: Given, flags: Given, *, has_file: bool = True) -> Settings:
     mirrors = dict(file.mirrors)
     mirrors.update(flags.mirrors)
     return Settings(
@@ -85,6 +56,8 @@ def merge(file: FileConfig, flags: Overrides, *, has_file: bool = True) -> Setti
         insecure_registries=frozenset((*file.insecure_registries, *flags.insecure_registries)),
         gcloud_hosts=frozenset((*file.gcloud_hosts, *flags.gcloud_hosts)),
         concurrency=_first(flags.concurrency, file.concurrency, DEFAULT_CONCURRENCY),
+        connect_timeout=_first(flags.timeout, None, DEFAULT_CONNECT_TIMEOUT),
+        read_timeout=_first(flags.timeout, None, DEFAULT_READ_TIMEOUT),
         exclude=_union(file.exclude, flags.exclude),
         max_file_size=_first(flags.max_file_size, file.max_file_size, DEFAULT_MAX_FILE_BYTES),
         jobs=flags.jobs,

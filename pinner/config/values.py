@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable
 
 from pinner.errors import ConfigError
-from pinner.manifests.finder import Rule
+from pinner.kinds import Rule
 from pinner.manifests.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
+from pinner.settings import MAX_CONCURRENCY
 from pinner.sizes import SIZE_FORMS, parse_size
 
 KeyReader = Callable[[Node, str, str], object]
-MAX_CONCURRENCY = 64
 NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 TRUE = frozenset({"true", "True", "TRUE"})
 FALSE = frozenset({"false", "False", "FALSE"})

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pinner.errors import ManifestError
+from pinner.settings import DEFAULT_MAX_FILE_BYTES
 from pinner.sizes import format_size
 
 UTF8_BOM = "\ufeff"
@@ -20,7 +21,6 @@ UTF8_BOM = "\ufeff"
 # on a slow machine), so a larger file or input is refused, and never read past this size. Real
 # manifests, even a whole rendered Helm chart with its CRDs, are a few MiB at most; a larger
 # limit is --max-file-size (max_file_size in .pinner.yaml).
-DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
 # A stream whose size is unknown (a pipe) is read this much at a time, so a small one does not
 # allocate the whole limit.
 READ_CHUNK = 1024 * 1024

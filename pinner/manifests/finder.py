@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
-from pinner.kinds import WORKLOAD_KINDS
+from pinner.kinds import WORKLOAD_KINDS, Rule
 from pinner.manifests.aliases import AliasUse, alias_uses
 from pinner.manifests.skim import compose_relevant
 from pinner.manifests.yamlnodes import (
@@ -23,6 +22,7 @@ from pinner.manifests.yamlnodes import (
     Node,
     ScalarNode,
     SequenceNode,
+    invalid_yaml,
     strip_document_boms,
 )
 
@@ -79,19 +79,6 @@ TEMPLATE_IMAGE_NOTICE = (
 )
 
 
-@dataclass(frozen=True)
-class Rule:
-    """An extra place where images live in a custom resource (from ``.pinner.yaml``)."""
-
-    kind: str
-    api_version: str | None = None
-    pod_spec: tuple[str, ...] | None = None
-    images: tuple[tuple[str, ...], ...] = ()
-
-    def matches(self, kind: str, api_version: str) -> bool:
-        return self.kind == kind and self.api_version in (None, api_version)
-
-
 class ImageSite(NamedTuple):
     """One image value in one file: what it says and exactly where it is."""
 
@@ -109,6 +96,16 @@ class ImageSite(NamedTuple):
     problem: str | None  # why this scalar cannot be spliced exactly, if it cannot
     # An anchored image's aliases used where no image goes: pinning changes them too.
     aliases: tuple[AliasUse, ...] = ()
+
+    @property
+    def where(self) -> str:
+        """``path:line:column``, as messages name the place."""
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+def locations(sites: Iterable[ImageSite]) -> str:
+    """``a.yaml:3:14, b.yaml:9:16``: every place, for a message about an image used in several."""
+    return ", ".join(site.where for site in sites)
 
 
 class TemplateFile(ManifestError):
@@ -140,15 +137,8 @@ def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageS
                 f"{path}: skipped: this looks like a Go/Helm template ('{{{{'); render it first "
                 "(helm template ... | pinner pin -)."
             ) from None
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        start = exc.context_mark
-        if exc.problem and exc.context and start and mark and start.line != mark.line:
-            # An unclosed bracket or quote fails at the end of the file: say where it opened.
-            problem += f" ({exc.context.strip()} that starts on line {start.line + 1})"
         raise ManifestError(
-            f"{path}{line}: invalid YAML: {problem}. Fix the syntax; the file was not changed."
+            f"{invalid_yaml(exc, path)}. Fix the syntax; the file was not changed."
         ) from None
     if objection is not None:
         raise objection

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -9,17 +10,18 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
+from pinner.kinds import Rule
 from pinner.manifests.files import (
-    DEFAULT_MAX_FILE_BYTES,
     STDIN,
     STDIN_NAME,
     SourceFile,
     decode,
     read_source,
 )
-from pinner.manifests.finder import ImageSite, Rule, TemplateFile, find_images
+from pinner.manifests.finder import ImageSite, TemplateFile, find_images
 from pinner.manifests.walk import discover_names
 from pinner.reference import Reference, parse_reference
+from pinner.settings import DEFAULT_MAX_FILE_BYTES
 
 # Called with (files done, files in all) as the scan goes, for a progress bar.
 Progress = Callable[[int, int], None]
@@ -28,6 +30,13 @@ Target = tuple[str, str]
 # Below this many files, starting worker processes costs more than they save (measured: about
 # 6 ms to fork two, against about 0.1 ms to read a typical manifest).
 PARALLEL_MIN_FILES = 128
+# Below this many bytes in all, workers cost more than they save: reading them in this process
+# takes about 60 ms, and forking workers and sending their scans back about 10 ms.
+PARALLEL_MIN_BYTES = 512 * 1024
+# Each worker gets at least this many files, so a small tree is not spread thin over many CPUs.
+FILES_PER_WORKER = 64
+# Files whose size is looked up to estimate the size of the tree.
+SIZE_SAMPLE = 64
 
 
 class FoundImage(NamedTuple):
@@ -87,27 +96,52 @@ def iter_scans(
     """``scan_paths`` one file at a time: a command that keeps only what it reports holds one
     file's text at a time, so its memory follows the largest file, not the tree.
 
-    A large tree is read by ``jobs`` worker processes (None: one per CPU; see
-    ``pinner.manifests.workers``); the scans come out in the same order either way.
+    A large tree is read by ``jobs`` worker processes (None: one per CPU; see ``workers_for``
+    and ``pinner.manifests.workers``); the scans come out in the same order either way.
     ``keep_sources=False`` drops each file's text once it is scanned, for commands that only report.
     """
     # Names as strings, a Path made for each file as it is read: the list can be long.
     targets = list(discover_names(arguments, exclude))
     reader = FileReader(tuple(rules), max_bytes, keep_sources)
     scans: Iterable[FileScan] = map(reader, targets)
-    if len(targets) >= PARALLEL_MIN_FILES:
+    workers = workers_for(targets, jobs)
+    if workers > 1:
         # Imported here: a commit hook reading a few files needs no process pool.
-        from pinner.manifests.workers import scan_in_workers, workers_for
+        from pinner.manifests.workers import parallel_map
 
-        workers = workers_for(targets, jobs)
-        if workers > 1:
-            scans = scan_in_workers(targets, workers, reader)
+        scans = parallel_map(reader, targets, workers)
     if progress is not None:
         progress(0, len(targets))
     for done, scan in enumerate(scans, 1):
         if progress is not None:
             progress(done, len(targets))
         yield scan
+
+
+def workers_for(targets: Sequence[Target], jobs: int | None) -> int:
+    """How many processes should read ``targets`` (1: this one): none for fewer than
+    ``PARALLEL_MIN_FILES`` files or ``PARALLEL_MIN_BYTES``, else one per CPU (or ``jobs``),
+    with at least ``FILES_PER_WORKER`` files each."""
+    if len(targets) < PARALLEL_MIN_FILES:
+        return 1
+    from pinner.manifests.workers import worker_count
+
+    workers = worker_count(jobs, len(targets), FILES_PER_WORKER)
+    if workers > 1 and estimated_bytes(targets) < PARALLEL_MIN_BYTES:
+        return 1
+    return workers
+
+
+def estimated_bytes(targets: Sequence[Target]) -> int:
+    """The size of all of ``targets``, from a sample of their sizes (one stat each)."""
+    sample = targets[:: max(1, len(targets) // SIZE_SAMPLE)]
+    sizes = []
+    for _, name in sample:
+        try:
+            sizes.append(os.stat(name).st_size)
+        except OSError:  # reading it will say why
+            continue
+    return sum(sizes) * len(targets) // len(sizes) if sizes else 0
 
 
 @dataclass(frozen=True)
@@ -157,7 +191,7 @@ def _found(site: ImageSite) -> FoundImage:
             site,
             None,
             ManifestError(
-                f"{site.path}:{site.line}:{site.column}: invalid image reference {site.image!r}: "
+                f"{site.where}: invalid image reference {site.image!r}: "
                 f"{exc}. Fix the image; the file was not changed."
             ),
         )

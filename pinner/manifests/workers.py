@@ -1,17 +1,16 @@
-"""Read a large tree in worker processes, one per CPU, and hand the scans back in order.
+"""A generic ordered parallel map over forked worker processes: ``parallel_map``.
 
-Reading a manifest is CPU work in one thread (libyaml holds the GIL while it composes), so a
-tree of many files is split across forked worker processes. The workers are forked from this
-process, so they start with pinner already imported and with the same rules; each one reads a
-run of files and sends back their scans, which come out in the order the files were found, as
-``iter_scans`` gives them without workers. Nothing else about a run changes: the same code reads
-each file, and the report and the exit code are the same.
+Some work is CPU work in one thread (libyaml holds the GIL while it composes a manifest), so it
+is split across forked worker processes. The workers are forked from this process, so they start
+with everything already imported; each one takes a run of items and sends back their results,
+which come out in the order of the items, as ``map`` gives them. Nothing about the results
+changes: the same function makes each one.
 
-Workers are used only where forking is safe and pays: on Linux, from a process with no other
-thread (forking a threaded process can deadlock the child), and for at least
-``PARALLEL_MIN_FILES`` files of ``PARALLEL_MIN_BYTES`` in all. A worker that dies (out of
-memory, say) does not lose the run: the files it had not handed back are read again in this
-process.
+Workers are used only where forking is safe: on Linux, from a process with no other thread
+(forking a threaded process can deadlock the child). A worker that dies (out of memory, say)
+does not lose the run: the items it had not handed back are done again in this process. This
+module knows nothing of what the items are; ``pinner.manifests.scan`` decides when files are
+worth it.
 """
 
 from __future__ import annotations
@@ -19,69 +18,43 @@ from __future__ import annotations
 import gc
 import itertools
 import multiprocessing
-import os
 import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
 
 from pinner.manifests.cpus import usable_cpus
-from pinner.manifests.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target
 
-# Below this many bytes in all, workers cost more than they save: reading them in this process
-# takes about 60 ms, and forking workers and sending their scans back about 10 ms.
-PARALLEL_MIN_BYTES = 512 * 1024
-# Files whose size is looked up to estimate the size of the tree.
-SIZE_SAMPLE = 64
+T = TypeVar("T")
+R = TypeVar("R")
 # pinner's own choice stops here (--jobs may ask for more): what this process does alone
-# (listing the files, taking the scans back, the report) bounds the gain from more workers, and
-# each one costs memory.
+# (handing out the items, taking the results back, what it does with them) bounds the gain from
+# more workers, and each one costs memory.
 MAX_DEFAULT_WORKERS = 8
-# Each worker gets at least this many files, so a small tree is not spread thin over many CPUs.
-FILES_PER_WORKER = 64
-# Files per task: fewer round trips to the workers, while a run of large files still spreads.
-MAX_CHUNK_FILES = 32
+# Items per task: fewer round trips to the workers, while a run of heavy items still spreads.
+MAX_CHUNK = 32
 # Runs handed to the workers ahead of the one being read back: keeps them busy, and bounds
-# how many scans can wait in memory for this process to take them.
+# how many results can wait in memory for this process to take them.
 RUNS_IN_FLIGHT_PER_WORKER = 4
 # How often the main thread wakes while it waits for a worker, to notice Ctrl-C.
 WAKE_SECONDS = 0.1
 
 
-def workers_for(targets: Sequence[Target], jobs: int | None) -> int:
-    """How many processes should read ``targets``: ``worker_count``, and 1 for a tree too light
-    to pay for the workers (many files, but small ones)."""
-    workers = worker_count(jobs, len(targets))
-    if workers > 1 and estimated_bytes(targets) < PARALLEL_MIN_BYTES:
-        return 1
-    return workers
-
-
-def estimated_bytes(targets: Sequence[Target]) -> int:
-    """The size of all of ``targets``, from a sample of their sizes (one stat each)."""
-    sample = targets[:: max(1, len(targets) // SIZE_SAMPLE)]
-    sizes = []
-    for _, name in sample:
-        try:
-            sizes.append(os.stat(name).st_size)
-        except OSError:  # reading it will say why
-            continue
-    return sum(sizes) * len(targets) // len(sizes) if sizes else 0
-
-
-def worker_count(jobs: int | None, files: int) -> int:
-    """How many processes should read ``files`` files: 1 means this process reads them.
+def worker_count(jobs: int | None, items: int, per_worker: int = 1) -> int:
+    """How many processes should share ``items`` items, each getting ``per_worker`` at least:
+    1 means this process does them all.
 
     ``jobs`` is the ``--jobs`` flag: None lets pinner choose (one per CPU it may use, at most
     ``MAX_DEFAULT_WORKERS``).
     """
-    if jobs == 1 or files < PARALLEL_MIN_FILES or not can_fork():
+    if jobs == 1 or not can_fork():
         return 1
     wanted = min(usable_cpus(), MAX_DEFAULT_WORKERS) if jobs is None else jobs
-    return max(1, min(wanted, files // FILES_PER_WORKER))
+    return max(1, min(wanted, items // per_worker))
 
 
 def can_fork() -> bool:
@@ -97,13 +70,13 @@ def can_fork() -> bool:
 MANAGER_JOIN_SECONDS = 2.0
 
 
-def scan_in_workers(
-    targets: Sequence[Target],
-    workers: int,
-    read: FileReader,
-) -> Iterator[FileScan]:
-    """``read(target)`` for each target, in ``workers`` forked processes, in order."""
-    chunk = max(1, min(MAX_CHUNK_FILES, len(targets) // (workers * 4)))
+def parallel_map(function: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
+    """``function(item)`` for each item, in ``workers`` forked processes, in order.
+
+    ``function`` is sent to the workers, so it must pickle (a module-level function, or an
+    object of plain values).
+    """
+    chunk = max(1, min(MAX_CHUNK, len(items) // (workers * 4)))
     done = 0
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_on_interrupt
@@ -115,11 +88,11 @@ def scan_in_workers(
     # no workers at all; frozen objects are left out of collections, in the workers for good.
     gc.freeze()
     try:
-        runs = (targets[start : start + chunk] for start in range(0, len(targets), chunk))
+        runs = (items[start : start + chunk] for start in range(0, len(items), chunk))
         # A few runs per worker in flight: enough to keep the workers busy, few enough that
-        # scans not yet handed on cannot pile up in memory (check keeps memory to the file).
+        # results not yet handed on cannot pile up in memory.
         pending = deque(
-            pool.submit(_read_run, read, run)
+            pool.submit(_map_run, function, run)
             for run in itertools.islice(runs, workers * RUNS_IN_FLIGHT_PER_WORKER)
         )  # the first submit forks the workers
         gc.unfreeze()
@@ -130,26 +103,26 @@ def scan_in_workers(
             # and this thread notices it only when it wakes.
             while not wait([future], timeout=WAKE_SECONDS).done:
                 pass
-            scans = future.result()
+            results = future.result()
             run = next(runs, None)
             if run is not None:
-                pending.append(pool.submit(_read_run, read, run))
-            for scan in scans:
+                pending.append(pool.submit(_map_run, function, run))
+            for result in results:
                 done += 1
-                yield scan
+                yield result
     except (BrokenProcessPool, OSError):
         # No worker could be forked (a process limit, no memory), or one died without a word
-        # (the kernel's OOM killer, say). The files not handed back yet are read here: if one
+        # (the kernel's OOM killer, say). The items not handed back yet are done here: if one
         # of them is what killed a worker, or raises the OSError again, this process then fails
         # the way a run without workers would have.
         pass
     finally:
         gc.unfreeze()
-        finished = done == len(targets)
+        finished = done == len(items)
         if not finished:
             # Stopped early (Ctrl-C, or the caller stopped reading): a worker may be blocked
             # on a read that never ends (a FIFO, a stalled network mount), and the pool would
-            # wait for it at exit. What the workers hold is only scans nobody will look at.
+            # wait for it at exit. What the workers hold is only results nobody will look at.
             for child in started:
                 child.terminate()
         pool.shutdown(wait=finished, cancel_futures=True)
@@ -161,12 +134,12 @@ def scan_in_workers(
             manager = getattr(pool, "_executor_manager_thread", None)
             if manager is not None:
                 manager.join(timeout=MANAGER_JOIN_SECONDS)
-    for target in targets[done:]:
-        yield read(target)
+    for item in items[done:]:
+        yield function(item)
 
 
-def _read_run(read: FileReader, run: Sequence[Target]) -> list[FileScan]:
-    return [read(target) for target in run]
+def _map_run(function: Callable[[T], R], run: Sequence[T]) -> list[R]:
+    return [function(item) for item in run]
 
 
 def _die_on_interrupt() -> None:

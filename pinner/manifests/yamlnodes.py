@@ -36,6 +36,7 @@ __all__ = [
     "SequenceNode",
     "check_depth",
     "compose_documents",
+    "invalid_yaml",
     "iter_documents",
     "strip_document_boms",
 ]
@@ -71,6 +72,19 @@ class _Composer(CParser):  # type: ignore[misc]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Tag:
         return _NO_TAG  # one shared Tag: a node made with a string builds a Tag of its own
+
+
+def invalid_yaml(exc: MarkedYAMLError, display: str) -> str:
+    """``file:line: invalid YAML: <problem>``, for a manifest and a configuration file alike;
+    the caller adds its hint."""
+    mark = exc.problem_mark or exc.context_mark
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = (exc.problem or exc.context or "invalid YAML").strip()
+    start = exc.context_mark
+    if exc.problem and exc.context and start and mark and start.line != mark.line:
+        # An unclosed bracket or quote fails at the end of the file: say where it opened.
+        problem += f" ({exc.context.strip()} that starts on line {start.line + 1})"
+    return f"{display}{line}: invalid YAML: {problem}"
 
 
 def compose_documents(text: str, *, depth_checked: bool = False) -> list[Node]:

@@ -14,12 +14,12 @@ Public API:
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
+from pinner.jsonload import load_json
 from pinner.registry.errors import ImageLookupError
 
 DEFAULT_EXPIRES_IN = 60
@@ -97,11 +97,7 @@ class Token:
 
 
 def parse_token_response(body: bytes, now: float) -> Token:
-    try:
-        data = json.loads(body)
-    # RecursionError: json.loads raises it for deeply nested input ([[[[...), which is bad input.
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        data = None
+    data = load_json(body)
     if not isinstance(data, dict):
         raise ImageLookupError(
             "the token service answered with something that is not JSON",

@@ -2,10 +2,10 @@
 
 Public API:
 
-- ``RegistrySettings``: insecure registries, mirrors (``{"docker.io": "host[:port]"}``: that
-  registry is resolved through the mirror; the name written stays the caller's concern), extra
-  gcloud hosts, default platform, concurrency limits (read by :mod:`pinner.registry.resolver`),
-  timeouts and retries.
+- ``pinner.settings.Settings`` (the run's, as it is): insecure registries, mirrors (a registry
+  is resolved through its mirror; the name written stays the caller's concern), extra gcloud
+  hosts, default platform, concurrency limits (read by :mod:`pinner.registry.pool`), timeouts
+  and retries.
 - ``RegistryClient(settings, keychain=None, *, transport=None, sleep=time.sleep,
   clock=time.monotonic)``: one per run; a context manager; thread-safe; reuses connections.
   ``keychain`` defaults to :func:`pinner.registry.keychains.default_keychain`; ``transport`` is an
@@ -33,13 +33,11 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import NamedTuple
 
 import httpx
 
-from pinner.errors import ConfigError
 from pinner.reference import DOCKER_HUB, Reference
 from pinner.registry.errors import ImageLookupError, ImageNotFoundError
 from pinner.registry.keychains import Keychain, default_keychain, is_google_host
@@ -58,6 +56,7 @@ from pinner.registry.mediatypes import (
 from pinner.registry.platforms import parse_platform, select_manifest
 from pinner.registry.session import Endpoint, RegistrySession
 from pinner.registry.transport import Reply, Transport, registry_error, url_host
+from pinner.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -67,26 +66,6 @@ MANIFEST_LIMIT = 4 * 1024 * 1024
 TAGS_LIMIT = 16 * 1024 * 1024
 MAX_TAG_PAGES = 1000
 HUB_API_HOST = "registry-1.docker.io"
-
-
-@dataclass(frozen=True)
-class RegistrySettings:
-    insecure_registries: frozenset[str] = frozenset()
-    mirrors: Mapping[str, str] = field(default_factory=dict)
-    gcloud_hosts: frozenset[str] = frozenset()
-    platform: str | None = None
-    concurrency: int = 16
-    per_registry: int = 8
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    retries: int = 3
-
-    def __post_init__(self) -> None:
-        for registry, mirror in self.mirrors.items():
-            if not mirror or "/" in mirror:
-                raise ConfigError(f"The mirror for {registry} must be host[:port], not {mirror!r}.")
-        if self.concurrency < 1 or self.per_registry < 1 or self.retries < 0:
-            raise ConfigError("Concurrency limits must be at least 1 and retries at least 0.")
 
 
 class Manifest(NamedTuple):
@@ -108,14 +87,14 @@ class TagList(NamedTuple):
 class RegistryClient:
     def __init__(
         self,
-        settings: RegistrySettings | None = None,
+        settings: Settings | None = None,
         keychain: Keychain | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.settings = settings or RegistrySettings()
+        self.settings = settings or Settings()
         timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
         self._transport = Transport(
             insecure=self.settings.insecure_registries,
@@ -147,7 +126,7 @@ class RegistryClient:
         self._transport.close()
 
     def endpoint(self, registry: str) -> Endpoint:
-        mirror = self.settings.mirrors.get(registry)
+        mirror = self.settings.mirror_of(registry)
         if mirror:
             return Endpoint(mirror, mirror)
         return Endpoint(registry, HUB_API_HOST if registry == DOCKER_HUB else registry)

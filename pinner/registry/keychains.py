@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pinner.jsonload import load_json
 from pinner.registry.credentials import (
     BasicCredential,
     Credential,
@@ -141,7 +142,9 @@ class DockerConfigKeychain:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        # Not load_json: the message names the cause. ValueError: not UTF-8, not JSON, or a
+        # number of more digits than int() converts; RecursionError: nested too deeply.
+        except (OSError, ValueError, RecursionError) as err:
             raise ImageAuthError(
                 f"the docker config {path} cannot be read ({type(err).__name__})",
                 hint="Fix or remove the docker config.",
@@ -232,9 +235,9 @@ def run_credential_helper(name: str, server_url: str) -> Credential | None:
             hint=f"Run `{program} get` by hand to see why, or log in again.",
         )
     try:
-        reply = json.loads(completed.stdout)
+        reply = load_json(completed.stdout)  # None if it is not JSON: a TypeError below
         username, secret = str(reply["Username"]), str(reply["Secret"])
-    except (json.JSONDecodeError, KeyError, TypeError, RecursionError):
+    except (KeyError, TypeError):
         raise CredentialUnavailableError(
             f"{program} printed something that is not a credential for {server_url}",
             hint=f"Check that {program} works with `{program} get`.",

@@ -17,9 +17,9 @@ Public API:
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import TYPE_CHECKING
 
+from pinner.jsonload import load_json
 from pinner.registry.errors import ImageLookupError
 
 if TYPE_CHECKING:
@@ -66,11 +66,7 @@ def hash_matches(digest: str, body: bytes) -> bool | None:
 
 
 def json_object(body: bytes) -> dict[str, object]:
-    try:
-        data = json.loads(body)
-    # RecursionError: json.loads raises it for deeply nested input ([[[[...), which is bad input.
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        data = None
+    data = load_json(body)
     if not isinstance(data, dict):
         raise ImageLookupError(
             "the registry sent a body that is not a JSON object", hint=REPORT_HINT

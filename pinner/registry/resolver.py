@@ -1,52 +1,42 @@
 """Resolve many references at once: deduplicated, concurrent, every failure collected.
 
-Public API:
-
-- ``resolve_all(refs, client, *, platform=None, progress=None) -> ResolveResult``: looks each
-  distinct
-  ``(registry, repository, tag)`` up once (``Reference.match_key``), with at most
-  ``settings.concurrency`` lookups in flight overall and ``settings.per_registry`` per registry.
-  Digest-pinned references are skipped: they need no lookup. A failure does not stop the
-  others; registry failures are returned, bugs propagate. ``progress(done, total)`` is called
-  in the calling thread with ``(0, total)`` first and after each distinct lookup, where
-  ``total`` counts distinct lookups.
-- ``ResolveResult(digests, failures)``: both keyed by ``match_key``; ``failures`` holds
-  ``RegistryError``s (in practice :class:`pinner.registry.errors.ImageLookupError`, which carry
-  ``image``, ``status``, ``code`` and ``hint``), in the order the references came.
-- ``DigestSource``: what ``resolve_all`` needs from a client (``RegistryClient`` is one).
+``resolve_all`` looks each distinct ``(registry, repository, tag)`` up once
+(``Reference.match_key``) on the bounded lookup pool (``pinner.registry.pool``). Digest-pinned
+references are skipped: they need no lookup. A failure does not stop the others: the
+``RegistryError``s (in practice ``ImageLookupError``s, naming the image, status, code and hint)
+are returned beside the digests, both in the order the references came; bugs propagate.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from itertools import chain, zip_longest
+from functools import partial
 from typing import NamedTuple, Protocol
 
 from pinner.errors import RegistryError
-from pinner.reference import Reference
-from pinner.registry.client import RegistrySettings
+from pinner.reference import MatchKey, Reference
 from pinner.registry.platforms import parse_platform
-
-Key = tuple[str, str, str]
+from pinner.registry.pool import run_bounded
+from pinner.settings import Settings
 
 
 class ResolveResult(NamedTuple):
-    digests: dict[Key, str]
-    failures: dict[Key, RegistryError]
+    digests: dict[MatchKey, str]
+    failures: dict[MatchKey, RegistryError]
 
 
 class DigestSource(Protocol):
+    """What ``resolve_all`` needs from a client (``RegistryClient`` is one)."""
+
     @property
-    def settings(self) -> RegistrySettings: ...
+    def settings(self) -> Settings: ...
 
     def resolve(self, ref: Reference, platform: str | None = None) -> str: ...
 
 
-def unique_references(refs: Iterable[Reference]) -> dict[Key, Reference]:
+def unique_references(refs: Iterable[Reference]) -> dict[MatchKey, Reference]:
     """The first reference for each key that still needs a digest, in input order."""
-    unique: dict[Key, Reference] = {}
+    unique: dict[MatchKey, Reference] = {}
     for ref in refs:
         if not ref.is_pinned:
             unique.setdefault(ref.match_key, ref)
@@ -60,44 +50,15 @@ def resolve_all(
     platform: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ResolveResult:
+    """Every distinct reference's digest, or why it has none; ``progress(done, total)`` counts
+    distinct lookups, in the calling thread."""
     settings = client.settings
     wanted = platform or settings.platform
     if wanted is not None:
         parse_platform(wanted)  # a bad option fails once, before any request
     unique = unique_references(refs)
-    if progress is not None:
-        progress(0, len(unique))
-    if not unique:
-        return ResolveResult({}, {})
-    limits = {
-        ref.registry: threading.BoundedSemaphore(settings.per_registry) for ref in unique.values()
-    }
-
-    def lookup(ref: Reference) -> str:
-        with limits[ref.registry]:
-            return client.resolve(ref, wanted)
-
-    futures: dict[Key, Future[str]] = {}
-    workers = min(settings.concurrency, len(unique))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinner-resolve") as pool:
-        for key in _interleaved(unique):
-            futures[key] = pool.submit(lookup, unique[key])
-        if progress is not None:
-            for done, _ in enumerate(as_completed(futures.values()), start=1):
-                progress(done, len(unique))
-    result = ResolveResult({}, {})
-    for key in unique:
-        try:
-            result.digests[key] = futures[key].result()
-        except RegistryError as err:
-            result.failures[key] = err
-    return result
-
-
-def _interleaved(unique: dict[Key, Reference]) -> list[Key]:
-    """Keys taking registries in turn, so workers waiting on one busy registry are few."""
-    by_registry: dict[str, list[Key]] = {}
-    for key in unique:
-        by_registry.setdefault(key[0], []).append(key)
-    rounds = zip_longest(*by_registry.values())
-    return [key for key in chain.from_iterable(rounds) if key is not None]
+    jobs = [
+        (key, ref.registry, partial(client.resolve, ref, wanted)) for key, ref in unique.items()
+    ]
+    digests, failures = run_bounded(jobs, settings, progress)
+    return ResolveResult(digests, failures)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
-import json
 import logging
 import random
 import time
@@ -26,6 +25,7 @@ from typing import NamedTuple
 
 import httpx
 
+from pinner.jsonload import load_json
 from pinner.registry.errors import ImageLookupError
 
 log = logging.getLogger(__name__)
@@ -86,11 +86,7 @@ def check_url(url: httpx.URL, insecure: frozenset[str]) -> None:
 
 
 def registry_error(body: bytes) -> tuple[str | None, str | None]:
-    try:
-        data = json.loads(body)
-    # RecursionError: json.loads raises it for deeply nested input ([[[[...), which is bad input.
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        return None, None
+    data = load_json(body)
     errors = data.get("errors") if isinstance(data, dict) else None
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         code, message = errors[0].get("code"), errors[0].get("message")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-import pinner.cli.pin
 import pinner.manifests.rewrite
 import pinner.manifests.staging
+import pinner.writing
 from pinner.cli import main
 from pinner.manifests.rewrite import PendingWrite
 
@@ -285,13 +285,13 @@ def test_a_change_before_the_write_is_not_overwritten(
 ) -> None:
     path = write("pod.yaml", POD.format("nginx:1.27"))
     other = write("other.yaml", POD.format("nginx:1.27"))
-    real = pinner.cli.pin.write_all_atomic
+    real = pinner.writing.write_all_atomic
 
     def someone_edits_first(writes: Sequence[PendingWrite]) -> list[Exception | None]:
         path.write_text(THEIRS)
         return real(writes)
 
-    monkeypatch.setattr(pinner.cli.pin, "write_all_atomic", someone_edits_first)
+    monkeypatch.setattr(pinner.writing, "write_all_atomic", someone_edits_first)
     code, errors = pin(capsys, "pod.yaml", "other.yaml")
     assert (code, errors) == (2, [CONFLICT])
     assert path.read_text() == THEIRS

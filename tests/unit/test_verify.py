@@ -7,18 +7,12 @@ never something pinner computed; each test has its own repository.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pinner.cli import main
-from pinner.registry.client import RegistrySettings
-from pinner.registry.errors import ImageLookupError
-from pinner.verify import run_bounded
 from tests.support.registry_server import Pusher, RegistryServer
 
 pytest_plugins = ["tests.support.registry_fixtures"]
@@ -374,60 +368,3 @@ def test_unreadable_files_and_bad_options_exit_2(
     code, _, errors, _ = run(capsys, "verify", "--format", "xml")
     assert code == 2
     assert errors == ["pinner: --format must be one of text, json, github, not 'xml'."]
-
-
-# --- the bounded pool verify and tags share ---------------------------------------------------
-
-
-def test_run_bounded_limits_requests_overall_and_per_registry() -> None:
-    lock = threading.Lock()
-    running: Counter[str] = Counter()
-    peaks: Counter[str] = Counter()
-
-    def job(registry: str, n: int) -> Callable[[], int]:
-        def work() -> int:
-            with lock:
-                running[registry] += 1
-                peaks[registry] = max(peaks[registry], running[registry])
-                peaks["all"] = max(peaks["all"], sum(running.values()))
-            time.sleep(0.01)
-            with lock:
-                running[registry] -= 1
-            return n
-
-        return work
-
-    jobs = [
-        ((registry, n), registry, job(registry, n))
-        for n in range(12)
-        for registry in ("a.io", "b.io")
-    ]
-    settings = RegistrySettings(concurrency=3, per_registry=2)
-    seen: list[tuple[int, int]] = []
-
-    answers, failures = run_bounded(jobs, settings, lambda done, total: seen.append((done, total)))
-
-    assert failures == {} and answers == {key: key[1] for key, _, _ in jobs}
-    assert peaks["all"] <= 3 and peaks["a.io"] <= 2 and peaks["b.io"] <= 2
-    assert peaks["all"] > 1  # it did run concurrently
-    assert seen[0] == (0, 24) and seen[-1] == (24, 24)
-
-
-def test_run_bounded_collects_registry_failures_and_lets_bugs_through() -> None:
-    def refuse() -> str:
-        raise ImageLookupError("refused", image="r.io/x:1")
-
-    def fine() -> str:
-        return "yes"
-
-    answers, failures = run_bounded(
-        [("x", "r.io", refuse), ("y", "r.io", fine)], RegistrySettings()
-    )
-    assert answers == {"y": "yes"}
-    assert list(failures) == ["x"] and str(failures["x"]) == "Could not look up r.io/x:1: refused."
-
-    def bug() -> str:
-        raise KeyError("a bug is not a registry failure")
-
-    with pytest.raises(KeyError):
-        run_bounded([("z", "r.io", bug)], RegistrySettings())

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from pinner.cli import main
-from pinner.cli.resolve import RegistryOptions
-from pinner.config.file import FileConfig, find_config, parse_config
-from pinner.config.settings import Overrides, Settings, load_settings, merge
+from pinner.config.file import Given, find_config, parse_config
+from pinner.config.settings import load_settings, merge
 from pinner.errors import ConfigError
-from pinner.manifests.finder import Rule
+from pinner.kinds import Rule
 from pinner.reference import Reference
+from pinner.settings import Settings
 
 A = "sha256:" + "a" * 64
 MIB = 1024 * 1024
@@ -57,7 +57,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[
 
 
 def test_every_key_is_read() -> None:
-    assert parse_config(FULL, ".pinner.yaml") == FileConfig(
+    assert parse_config(FULL, ".pinner.yaml") == Given(
         display=".pinner.yaml",
         exempt=("registry.k8s.io/pause*",),
         keep_tag=True,
@@ -77,7 +77,7 @@ def test_every_key_is_read() -> None:
 
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n", "~\n", "exempt:\n"])
 def test_empty_files_and_empty_values_set_nothing(text: str) -> None:
-    assert parse_config(text, ".pinner.yaml") == FileConfig(display=".pinner.yaml")
+    assert parse_config(text, ".pinner.yaml") == Given(display=".pinner.yaml")
 
 
 SIZE_FORMS = (
@@ -158,7 +158,9 @@ ERRORS = {
     ),
     "invalid YAML": (
         "exempt: [nginx\n",
-        ".pinner.yaml:2: invalid YAML: did not find expected ',' or ']'. Fix the syntax.",
+        # The same message as a manifest's: where the bracket left open starts.
+        ".pinner.yaml:2: invalid YAML: did not find expected ',' or ']' (while parsing a flow "
+        "sequence that starts on line 1). Fix the syntax.",
     ),
     "rules is a mapping": (
         "rules: {kind: Rollout}\n",
@@ -217,7 +219,7 @@ def test_found_by_walking_up_to_the_work_tree_top(tmp_path: Path) -> None:
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
     assert find_config(deep) == config
-    settings = load_settings(Overrides(), cwd=deep)
+    settings = load_settings(Given(), cwd=deep)
     assert settings.exempt == ("nginx",)
     assert settings.config == "../../.pinner.yaml"
 
@@ -242,7 +244,7 @@ def test_the_search_stops_at_the_top_of_the_work_tree(tmp_path: Path) -> None:
 
 def test_no_file_anywhere_means_defaults(tmp_path: Path) -> None:
     assert find_config(tmp_path) is None
-    assert load_settings(Overrides(), cwd=tmp_path) == Settings()
+    assert load_settings(Given(), cwd=tmp_path) == Settings()
 
 
 def test_config_flag_names_the_file(capsys: pytest.CaptureFixture[str]) -> None:
@@ -283,7 +285,7 @@ def test_config_flag_errors(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_merge_flags_replace_single_values_and_extend_lists() -> None:
     file = parse_config(FULL, ".pinner.yaml")
-    flags = Overrides(
+    flags = Given(
         exempt=("nginx", "registry.k8s.io/pause*"),
         keep_tag=False,
         platform="linux/amd64",
@@ -312,14 +314,14 @@ def test_merge_flags_replace_single_values_and_extend_lists() -> None:
 
 def test_merge_without_flags_keeps_the_file() -> None:
     file = parse_config(FULL, ".pinner.yaml")
-    settings = merge(file, Overrides())
+    settings = merge(file, Given())
     assert (settings.keep_tag, settings.platform, settings.concurrency) == (
         True,
         "linux/arm64",
         4,
     )
     assert settings.max_file_size == 32 * MIB
-    assert merge(FileConfig(".pinner.yaml"), Overrides()).max_file_size == 16 * MIB
+    assert merge(Given(".pinner.yaml"), Given()).max_file_size == 16 * MIB
 
 
 def test_check_exempt_flag_adds_to_the_file(capsys: pytest.CaptureFixture[str]) -> None:
@@ -350,27 +352,30 @@ def test_pin_keep_tag_flag_beats_the_file(capsys: pytest.CaptureFixture[str]) ->
 def test_pin_passes_registry_settings_from_file_and_flags(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[RegistryOptions] = []
+    seen: list[Settings] = []
 
     def fake_resolve(
-        references: list[Reference], options: RegistryOptions, progress: object = None
+        references: list[Reference], settings: Settings, progress: object = None
     ) -> tuple[dict[tuple[str, str, str], str], dict[tuple[str, str, str], object]]:
-        seen.append(options)
+        seen.append(settings)
         return {ref.match_key: A for ref in references}, {}
 
-    monkeypatch.setattr("pinner.cli.pin.resolve_online", fake_resolve)
+    monkeypatch.setattr("pinner.cli.resolve.resolve_online", fake_resolve)
     Path(".pinner.yaml").write_text(FULL)
     Path("pod.yaml").write_text(POD.format("nginx:1.25"))
     flags = ["--platform", "linux/amd64", "--mirror", "quay.io=quay.internal"]
     flags += ["--insecure-registry", "127.0.0.1:5000", "--concurrency", "2"]
     assert run(capsys, "pin", "--dry-run", *flags, "pod.yaml")[0] == 1
-    assert seen == [
-        RegistryOptions(
-            platform="linux/amd64",
-            insecure_registries=frozenset({"localhost:5000", "127.0.0.1:5000"}),
-            mirrors=(("docker.io", "mirror.gcr.io"), ("quay.io", "quay.internal")),
-            gcloud_hosts=frozenset({"registry.example.com"}),
-            concurrency=2,
+    # The run's one Settings reaches the registry as it is: the registry's part of it.
+    assert [
+        (s.platform, s.insecure_registries, s.mirrors, s.gcloud_hosts, s.concurrency) for s in seen
+    ] == [
+        (
+            "linux/amd64",
+            frozenset({"localhost:5000", "127.0.0.1:5000"}),
+            (("docker.io", "mirror.gcr.io"), ("quay.io", "quay.internal")),
+            frozenset({"registry.example.com"}),
+            2,
         )
     ]
 

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from pinner.errors import ManifestError
-from pinner.manifests.finder import ImageSite, Rule, TemplateFile, find_images
+from pinner.kinds import Rule
+from pinner.manifests.finder import ImageSite, TemplateFile, find_images
 
 POD = """\
 apiVersion: v1

@@ -45,20 +45,21 @@ import pytest
 import pinner.manifests.scan
 import pinner.manifests.workers
 from pinner.cli import main
+from pinner.kinds import Rule
 from pinner.manifests.files import SourceFile
-from pinner.manifests.finder import Rule
-from pinner.manifests.scan import PARALLEL_MIN_FILES, FileReader, FileScan, Target, iter_scans
-from pinner.manifests.walk import discover_names
-from pinner.manifests.workers import (
+from pinner.manifests.scan import (
     FILES_PER_WORKER,
-    MAX_DEFAULT_WORKERS,
     PARALLEL_MIN_BYTES,
-    can_fork,
+    PARALLEL_MIN_FILES,
+    FileReader,
+    FileScan,
+    Target,
     estimated_bytes,
-    scan_in_workers,
-    worker_count,
+    iter_scans,
     workers_for,
 )
+from pinner.manifests.walk import discover_names
+from pinner.manifests.workers import MAX_DEFAULT_WORKERS, can_fork, parallel_map, worker_count
 from pinner.pinning import PinOptions, plan_file
 
 A = "sha256:" + "a" * 64
@@ -224,7 +225,7 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers allowed, whatever threads pytest runs (the tree's reading code starts none), and
     for the test tree, which has the files but not the bytes of a tree that gets workers."""
     monkeypatch.setattr(pinner.manifests.workers, "can_fork", lambda: True)
-    monkeypatch.setattr(pinner.manifests.workers, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(pinner.manifests.scan, "PARALLEL_MIN_BYTES", 0)
 
 
 @pytest.fixture
@@ -322,7 +323,7 @@ def test_worker_count(
 ) -> None:
     monkeypatch.setattr(pinner.manifests.workers, "can_fork", lambda: True)
     monkeypatch.setattr(pinner.manifests.workers, "usable_cpus", lambda: cpus)
-    assert worker_count(jobs, files) == expected
+    assert worker_count(jobs, files, FILES_PER_WORKER) == expected
 
 
 def test_a_tree_of_small_files_is_read_without_workers(
@@ -353,7 +354,7 @@ def test_no_workers_where_forking_is_unsafe(
 ) -> None:
     monkeypatch.setattr(pinner.manifests.workers, "can_fork", lambda: False)
     monkeypatch.setattr(pinner.manifests.workers, "usable_cpus", lambda: 8)
-    assert worker_count(jobs, 10_000) == 1
+    assert worker_count(jobs, 10_000, FILES_PER_WORKER) == 1
 
 
 def test_a_threaded_process_does_not_fork() -> None:
@@ -586,7 +587,7 @@ def test_a_dead_worker_loses_no_file(
     serial = [reader(target) for target in targets]
     assert reader_pids() == {os.getpid()}
 
-    scans = list(scan_in_workers(targets, 2, reader))
+    scans = list(parallel_map(reader, targets, 2))
     assert marker.exists()  # a worker really died
     assert reader_pids() - {os.getpid()}  # and workers really read files
     assert [comparable(scan) for scan in scans] == [comparable(scan) for scan in serial]
@@ -597,7 +598,7 @@ def test_a_dead_worker_loses_no_file(
 
 def test_stopping_early_leaves_no_worker(tree: Tree, forked: list[int]) -> None:
     targets = targets_of(tree.root)
-    scans = scan_in_workers(targets, 2, FileReader((), MAX_BYTES))
+    scans = parallel_map(FileReader((), MAX_BYTES), targets, 2)
     assert isinstance(scans, Generator)  # what a caller that stops early closes
     first = next(scans)
     assert first.display == targets[0][0]
@@ -713,9 +714,9 @@ def test_workers_are_kept_only_a_few_runs_ahead(
         return submit(pool, *args, **kwargs)
 
     monkeypatch.setattr(ProcessPoolExecutor, "submit", counting)
-    monkeypatch.setattr(pinner.manifests.workers, "MAX_CHUNK_FILES", 2)
+    monkeypatch.setattr(pinner.manifests.workers, "MAX_CHUNK", 2)
     targets = targets_of(tree.root)
-    scans = scan_in_workers(targets, 2, FileReader((), MAX_BYTES))
+    scans = parallel_map(FileReader((), MAX_BYTES), targets, 2)
     next(scans)
     ahead = 2 * pinner.manifests.workers.RUNS_IN_FLIGHT_PER_WORKER
     assert len(submitted) == ahead + 1  # the run being read back was replaced by the next one
@@ -736,5 +737,5 @@ def test_a_tree_is_still_read_when_no_worker_can_be_forked(
     monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", no_fork)
     targets = targets_of(tree.root)
     reader = FileReader(RULES, MAX_BYTES)
-    scans = list(scan_in_workers(targets, 2, reader))
+    scans = list(parallel_map(reader, targets, 2))
     assert [comparable(scan) for scan in scans] == [comparable(reader(t)) for t in targets]

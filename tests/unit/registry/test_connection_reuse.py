@@ -15,8 +15,9 @@ from collections.abc import Iterator
 import pytest
 
 from pinner.reference import parse_reference
-from pinner.registry.client import RegistryClient, RegistrySettings
+from pinner.registry.client import RegistryClient
 from pinner.registry.resolver import resolve_all
+from pinner.settings import Settings
 from tests.support.registry_server import Pusher, RegistryServer
 
 pytest_plugins = ["tests.support.registry_fixtures"]
@@ -64,7 +65,7 @@ def test_sequential_heads_share_one_connection(
 ) -> None:
     digests = {f"t{i}": pusher_anonymous.push_image(unique_repo, f"t{i}", seed=i) for i in range(6)}
     refs = [parse_reference(f"{forwarder.host}/{unique_repo}:{tag}") for tag in digests]
-    with RegistryClient(RegistrySettings(concurrency=1, per_registry=1)) as client:
+    with RegistryClient(Settings(concurrency=1, per_registry=1)) as client:
         result = resolve_all(refs, client)
     assert {key[2]: digest for key, digest in result.digests.items()} == digests
     assert forwarder.accepted == 1
@@ -77,7 +78,7 @@ def test_concurrent_heads_reuse_at_most_one_connection_per_worker(
     for index, tag in enumerate(tags):
         pusher_anonymous.push_image(unique_repo, tag, seed=index)
     refs = [parse_reference(f"{forwarder.host}/{unique_repo}:{tag}") for tag in tags]
-    with RegistryClient(RegistrySettings(concurrency=4, per_registry=4)) as client:
+    with RegistryClient(Settings(concurrency=4, per_registry=4)) as client:
         result = resolve_all(refs, client)
     assert len(result.digests) == len(tags) and not result.failures
     assert forwarder.accepted <= 4

@@ -44,8 +44,9 @@ MANIFEST = json.dumps(
 DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
 HTML = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
 NESTED_JSON = b"[" * 50_000  # under the 64 KiB token cap, far over the recursion limit
+LONG_NUMBER_JSON = b'{"schemaVersion": ' + b"2" * 5000 + b"}"
 TIMEOUT = "0.3"
-RETRIES = 3  # RegistrySettings.retries: what the command line uses
+RETRIES = 3  # Settings.retries: what the command line uses
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -234,6 +235,17 @@ SCENARIOS: dict[str, tuple[Callable[[Request], Action], tuple[str, ...], int]] =
     ),
     "deeply-nested-json-error-body": (
         lambda r: Reply(500, JSON, b'{"errors":' + NESTED_JSON),
+        ("the registry had a server error (HTTP 500)",),
+        1 + RETRIES,
+    ),
+    # More digits than int() converts: json.loads raises a plain ValueError, not a decode error.
+    "json-number-too-long-manifest": (
+        no_digest_then(Reply(200, JSON, LONG_NUMBER_JSON)),
+        ("the registry sent a body that is not a JSON object",),
+        2,
+    ),
+    "json-number-too-long-error-body": (
+        lambda r: Reply(500, JSON, b'{"errors": [{"code": "X", "n": ' + b"9" * 5000 + b"}]}"),
         ("the registry had a server error (HTTP 500)",),
         1 + RETRIES,
     ),

@@ -18,11 +18,12 @@ from werkzeug import Request, Response
 
 from pinner.errors import AuthError, RegistryError
 from pinner.reference import Reference, parse_reference
-from pinner.registry.client import ACCEPT, MANIFEST_LIMIT, RegistryClient, RegistrySettings
+from pinner.registry.client import ACCEPT, MANIFEST_LIMIT, RegistryClient
 from pinner.registry.credentials import BasicCredential, Credential, IdentityToken, RegistryToken
 from pinner.registry.errors import ImageAuthError, ImageLookupError, ImageNotFoundError
 from pinner.registry.keychains import default_keychain
 from pinner.registry.transport import base_url, check_url, plain_http_allowed
+from pinner.settings import Settings
 from tests.support.paths import FAKES
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -100,7 +101,7 @@ def make_client(sleeps: Sleeps, clock: Clock) -> Iterator[object]:
     def make(keychain: object = None, **settings: object) -> RegistryClient:
         settings.setdefault("retries", 2)
         client = RegistryClient(
-            RegistrySettings(**settings),  # type: ignore[arg-type]
+            Settings(**settings),  # type: ignore[arg-type]
             keychain if keychain is not None else Keys(),  # type: ignore[arg-type]
             sleep=sleeps,
             clock=clock,
@@ -715,7 +716,7 @@ def test_docker_config_credentials_reach_the_realm(httpserver: HTTPServer, tmp_p
         json.dumps({"auths": {host_of(httpserver): {"username": "cfg", "password": PASSWORD}}})
     )
     serve_bearer_registry(httpserver, ["t"])
-    with RegistryClient(RegistrySettings(retries=0)) as client:
+    with RegistryClient(Settings(retries=0)) as client:
         assert client.resolve(ref_on(httpserver)) == DIGEST
     assert realm_authorization(httpserver) == [basic("cfg", PASSWORD)]
 
@@ -730,7 +731,7 @@ def test_credential_helper_reaches_the_realm(
         json.dumps({"credHelpers": {host_of(httpserver): "fake"}})
     )
     serve_bearer_registry(httpserver, ["t"])
-    with RegistryClient(RegistrySettings(retries=0)) as client:
+    with RegistryClient(Settings(retries=0)) as client:
         assert client.resolve(ref_on(httpserver)) == DIGEST
     assert realm_authorization(httpserver) == [basic("helper", PASSWORD)]
 
@@ -745,7 +746,7 @@ def test_gcloud_token_reaches_the_realm_once_per_run(
     httpserver.expect_request("/v2/other/app/manifests/v1").respond_with_data(
         "", headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_MANIFEST}
     )
-    settings = RegistrySettings(retries=0, gcloud_hosts=frozenset({host_of(httpserver)}))
+    settings = Settings(retries=0, gcloud_hosts=frozenset({host_of(httpserver)}))
     with RegistryClient(settings) as client:
         for rest in ("test/app:v1", "test/app:v2", "other/app:v1", "test/app:v3"):
             assert client.resolve(ref_on(httpserver, rest)) == DIGEST
@@ -758,7 +759,7 @@ def test_gcloud_without_account_still_resolves_public_images(
 ) -> None:
     monkeypatch.setenv("FAKE_GCLOUD_MODE", "noaccount")
     serve_bearer_registry(httpserver, ["anonymous"])
-    settings = RegistrySettings(retries=0, gcloud_hosts=frozenset({host_of(httpserver)}))
+    settings = Settings(retries=0, gcloud_hosts=frozenset({host_of(httpserver)}))
     with RegistryClient(settings) as client:
         assert client.resolve(ref_on(httpserver)) == DIGEST
     assert realm_authorization(httpserver) == [None]
@@ -774,7 +775,7 @@ def test_gcloud_without_account_explains_a_refusal(
     httpserver.expect_request(MANIFEST_PATH).respond_with_data(
         "", status=401, headers={"WWW-Authenticate": bearer_challenge(httpserver)}
     )
-    settings = RegistrySettings(retries=0, gcloud_hosts=frozenset({host_of(httpserver)}))
+    settings = Settings(retries=0, gcloud_hosts=frozenset({host_of(httpserver)}))
     with RegistryClient(settings) as client, pytest.raises(ImageAuthError) as caught:
         client.resolve(ref_on(httpserver))
     error = caught.value
@@ -836,7 +837,7 @@ def test_redirect_loops_stop(httpserver: HTTPServer, make_client) -> None:
 
 def mock_client(handler, sleeps: Sleeps, **settings: object) -> RegistryClient:
     return RegistryClient(
-        RegistrySettings(retries=0, **settings),  # type: ignore[arg-type]
+        Settings(retries=0, **settings),  # type: ignore[arg-type]
         Keys({"registry.example": BasicCredential("me", PASSWORD)}),
         transport=httpx.MockTransport(handler),
         sleep=sleeps,
@@ -939,7 +940,7 @@ def test_mirror(httpserver: HTTPServer, make_client) -> None:
         "", headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_INDEX}
     )
     keys = Keys()
-    client = make_client(keys, mirrors={"docker.io": host_of(httpserver)})
+    client = make_client(keys, mirrors=(("docker.io", host_of(httpserver)),))
     assert client.resolve(parse_reference("nginx:1.25")) == DIGEST
     assert client.endpoint("docker.io").host == host_of(httpserver)
 
@@ -1044,7 +1045,7 @@ def test_keychain_errors_name_the_image(tmp_path: Path, make_client) -> None:
         return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
 
     client = RegistryClient(
-        RegistrySettings(retries=0), default_keychain(), transport=httpx.MockTransport(handler)
+        Settings(retries=0), default_keychain(), transport=httpx.MockTransport(handler)
     )
     with pytest.raises(ImageAuthError) as caught:
         client.resolve(parse_reference("registry.example/test/app:v1"))

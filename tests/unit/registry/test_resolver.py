@@ -10,9 +10,10 @@ from pytest_httpserver import HTTPServer
 
 from pinner.errors import ConfigError
 from pinner.reference import Reference, parse_reference
-from pinner.registry.client import RegistryClient, RegistrySettings
+from pinner.registry.client import RegistryClient
 from pinner.registry.errors import ImageAuthError, ImageLookupError, ImageNotFoundError
 from pinner.registry.resolver import resolve_all, unique_references
+from pinner.settings import Settings
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DIGEST = "sha256:" + "1" * 64
@@ -22,8 +23,8 @@ PINNED = "sha256:" + "2" * 64
 class FakeSource:
     """Answers from a table, records calls, and measures how many run at once."""
 
-    def __init__(self, settings: RegistrySettings | None = None, delay: float = 0.0) -> None:
-        self.settings = settings or RegistrySettings()
+    def __init__(self, settings: Settings | None = None, delay: float = 0.0) -> None:
+        self.settings = settings or Settings()
         self.delay = delay
         self.calls: list[tuple[str, str | None]] = []
         self.failing: dict[str, Exception] = {}
@@ -105,7 +106,7 @@ def test_bugs_are_not_collected() -> None:
 
 
 def test_concurrency_is_bounded_overall_and_per_registry() -> None:
-    source = FakeSource(RegistrySettings(concurrency=4, per_registry=2), delay=0.02)
+    source = FakeSource(Settings(concurrency=4, per_registry=2), delay=0.02)
     texts = [f"{registry}/o/app:{tag}" for registry in ("a.io", "b.io", "c.io") for tag in range(6)]
     result = resolve_all(refs(*texts), source)
     assert len(result.digests) == 18
@@ -114,7 +115,7 @@ def test_concurrency_is_bounded_overall_and_per_registry() -> None:
 
 
 def test_platform_is_passed_and_checked_first() -> None:
-    source = FakeSource(RegistrySettings(platform="linux/arm64"))
+    source = FakeSource(Settings(platform="linux/arm64"))
     resolve_all(refs("ghcr.io/o/a:1"), source)
     resolve_all(refs("ghcr.io/o/a:1"), source, platform="linux/amd64")
     assert [platform for _, platform in source.calls] == ["linux/arm64", "linux/amd64"]
@@ -144,7 +145,7 @@ def test_against_a_registry_one_head_per_distinct_tag(
     )
     texts = [f"{host}/app:v1"] * 5 + [f"{host}/app:v2"] * 3 + [f"{host}/tool"] * 2
     texts += [f"{host}/tool:latest", f"{host}/missing:v1", f"{host}/private:v1"]
-    with RegistryClient(RegistrySettings(retries=0)) as client:
+    with RegistryClient(Settings(retries=0)) as client:
         result = resolve_all(refs(*texts), client)
     heads = Counter(request.path for request, _ in httpserver.log)
     assert all(count == 1 for count in heads.values()), heads

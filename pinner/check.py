@@ -1,0 +1,51 @@
+"""``pinner check``'s rule, offline: every image that Gatekeeper would refuse as not pinned.
+
+Pure logic over scans; nothing here prints. An image is fine when it is exempt or pinned by
+digest (``pinner.policy``, Gatekeeper's own regex); an image that is not a reference at all is an
+error naming its file:line, and so is a file that could not be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pinner.manifests.finder import ImageSite
+from pinner.manifests.scan import FileScan
+from pinner.pinning import Tally
+from pinner.policy import is_exempt, is_pinned
+
+
+@dataclass
+class CheckResult:
+    violations: list[ImageSite] = field(default_factory=list)  # images not pinned
+    errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+
+
+def check_scans(scans: Iterable[FileScan], exempt: Sequence[str]) -> CheckResult:
+    """Judge every image of ``scans``, taking one scan at a time and keeping only what is
+    reported, so memory follows the largest file."""
+    result = CheckResult()
+    tally = result.tally
+    for scan in scans:
+        tally.files += 1
+        if scan.notice:
+            result.notices.append(scan.notice)
+        if scan.error is not None:
+            result.errors.append(str(scan.error))
+            tally.unreadable += 1
+        for site, _, invalid in scan.images:
+            tally.references += 1
+            if invalid is not None:
+                # Not a reference at all: an error naming file:line (exit 2), counted once.
+                result.errors.append(str(invalid))
+                tally.failed += 1
+            elif is_exempt(site.image, exempt):
+                tally.exempt += 1
+            elif is_pinned(site.image):
+                tally.already_pinned += 1
+            else:
+                result.violations.append(site)
+    return result
