@@ -24,15 +24,25 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.common import FULL, QUICK, Summary, Table  # noqa: E402
+from benchmarks.common import FULL, QUICK, Sizes, Summary, Table  # noqa: E402
+from benchmarks.helm_bench import values_search_cost  # noqa: E402
 from benchmarks.measure import machine  # noqa: E402
 from benchmarks.process_bench import memory, startup  # noqa: E402
 from benchmarks.readme import README, ReadmeError, provenance, read_page, write_figures  # noqa: E402
 from benchmarks.resolve_bench import resolution  # noqa: E402
 from benchmarks.scan_bench import scale_files, throughput  # noqa: E402
-from tests.support.corpus import corpus_root  # noqa: E402
+from tests.support.corpus import corpus_root, eval_corpus_root  # noqa: E402
 
 REQUIRED_BINARIES = ("docker-registry", "skopeo")
+
+
+def helm_workloads(sizes: Sizes) -> list[tuple[str, Path | None]]:
+    """The shared corpus and the evaluation corpus (which holds real charts), as far as read."""
+    corpus, charts = corpus_root(), eval_corpus_root()
+    if sizes.corpus_subfolder is not None:
+        corpus = corpus / sizes.corpus_subfolder if corpus else None
+        charts = charts / "bitnami__charts" if charts else None
+    return [("corpus", corpus), ("charts corpus (eval)", charts)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         tables: list[Table] = []
         tables.append(throughput(sizes, work, corpus_root(), summary))
+        tables.append(values_search_cost(sizes, helm_workloads(sizes), summary))
         tables.append(startup(sizes, work, summary))
         resolved, scale_by_images = resolution(sizes, work, summary)
         tables.append(resolved)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pinner.helm import digest_key_notices
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
+from pinner.manifests.skipped import Skipped
 from pinner.pinning import Tally
 from pinner.policy import is_exempt, is_pinned
 
@@ -21,6 +23,7 @@ class CheckResult:
     violations: list[ImageSite] = field(default_factory=list)  # images not pinned
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # templates, templated images
     tally: Tally = field(default_factory=Tally)
 
 
@@ -31,8 +34,8 @@ def check_scans(scans: Iterable[FileScan], exempt: Sequence[str]) -> CheckResult
     tally = result.tally
     for scan in scans:
         tally.files += 1
-        if scan.notice:
-            result.notices.append(scan.notice)
+        result.skipped += scan.skipped
+        tally.skipped += len(scan.skipped)
         if scan.error is not None:
             result.errors.append(str(scan.error))
             tally.unreadable += 1
@@ -48,4 +51,6 @@ def check_scans(scans: Iterable[FileScan], exempt: Sequence[str]) -> CheckResult
                 tally.already_pinned += 1
             else:
                 result.violations.append(site)
+    # A values block with no digest key is a tag in the cluster: not pinned, and how to fix it.
+    result.notices += digest_key_notices(result.violations)
     return result

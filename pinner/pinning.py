@@ -12,13 +12,17 @@ from dataclasses import dataclass, field, fields
 
 from pinner.errors import ManifestError, PinnerError
 from pinner.manifests.finder import ImageSite, locations
+from pinner.manifests.helm_values import value_edit
 from pinner.manifests.rewrite import Edit, apply_edits
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt, is_pinned
 from pinner.reference import MatchKey, Reference
+from pinner.registry.errors import failure_report
 
 # Digests for the references no digest file knows: (digests, failure messages), both by key.
-Lookup = Callable[[Sequence[Reference]], tuple[dict[MatchKey, str], dict[MatchKey, str]]]
+# A failure is a message, or the registry's error (which may be about a whole host).
+Failures = dict[MatchKey, "str | PinnerError"]
+Lookup = Callable[[Sequence[Reference]], tuple[dict[MatchKey, str], Failures]]
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,9 @@ class PinOptions:
     # Also re-resolve `name:tag@digest` references and move the digest when the tag has moved
     # (references not pinned yet are pinned as usual; digest-only pins stay as they are).
     update: bool = False
+    # Write `tag@sha256:...` into the tag of a Helm values image block that has no digest key
+    # (as Renovate does); without it such a block is left alone, with a notice.
+    digest_in_tag: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class Tally:
     exempt: int = 0
     failed: int = 0  # references: not resolved, not valid, or in a file left untouched
     unreadable: int = 0  # files that could not be read or parsed: their images are unknown
+    skipped: int = 0  # templates and their templated images; blocks pin may not write
 
     def add(self, other: Tally) -> None:
         for figure in fields(self):
@@ -62,6 +70,8 @@ class FilePlan:
     errors: list[PinnerError] = field(default_factory=list)
     # References with no digest: the caller reports each once, with every place that uses it.
     unresolved: set[MatchKey] = field(default_factory=set)
+    # Values image blocks with no digest key, not written (see PinOptions.digest_in_tag).
+    left_alone: list[ImageSite] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     # What else the changes change: aliases of an anchored image used where no image goes.
     notices: list[str] = field(default_factory=list)
@@ -69,6 +79,11 @@ class FilePlan:
     @property
     def failed(self) -> bool:
         return bool(self.errors or self.unresolved)
+
+
+def left_alone(site: ImageSite, options: PinOptions) -> bool:
+    """A values image block with no digest key, which pin writes only when told to."""
+    return site.slot is not None and site.slot.key == "tag" and not options.digest_in_tag
 
 
 @dataclass
@@ -84,6 +99,11 @@ class PinRun:
     def changes(self) -> list[Change]:
         return [change for plan in self.plans for change in plan.changes]
 
+    @property
+    def unwritten_blocks(self) -> list[ImageSite]:
+        """Values image blocks with no digest key, not written (PinOptions.digest_in_tag)."""
+        return [site for plan in self.plans for site in plan.left_alone]
+
     def tally(self) -> Tally:
         total = Tally()
         for plan in self.plans:
@@ -98,7 +118,7 @@ def pin_scans(
     wanted = wanted_references(scans, options)
     missing = [reference for key, reference in wanted.items() if key not in known]
     digests = dict(known)
-    failures: dict[MatchKey, str] = {}
+    failures: Failures = {}
     if missing:
         found, failures = lookup(missing)
         digests.update(found)
@@ -108,7 +128,7 @@ def pin_scans(
     return PinRun(plans, errors, wanted, digests)
 
 
-def offline_lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], dict[MatchKey, str]]:
+def offline_lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], Failures]:
     """``--offline``: no registry is asked, so every reference no digest file knows fails."""
     return {}, {
         reference.match_key: (
@@ -120,14 +140,13 @@ def offline_lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], d
 
 
 def failure_messages(
-    scans: Sequence[FileScan], failures: Mapping[MatchKey, str], options: PinOptions
+    scans: Sequence[FileScan], failures: Mapping[MatchKey, str | PinnerError], options: PinOptions
 ) -> list[str]:
-    """Each failed lookup once, with every place that uses the image."""
+    """Each failed lookup once, with every place that uses the image (a host that could not be
+    reached once, with every image on it)."""
     places = sites_by_key(scans, options)
-    return [
-        f"{message}\n  used at {locations(places.get(key, []))}"
-        for key, message in sorted(failures.items())
-    ]
+    ordered = dict(sorted(failures.items()))
+    return failure_report(ordered, lambda key: locations(places.get(key, [])))
 
 
 def needs_digest(site: ImageSite, reference: Reference, options: PinOptions) -> bool:
@@ -145,7 +164,11 @@ def wanted_references(scans: Iterable[FileScan], options: PinOptions) -> dict[Ma
         if scan.invalid:
             continue  # the file will not be pinned: do not spend registry requests on it
         for site, reference, _ in scan.images:
-            if reference is not None and needs_digest(site, reference, options):
+            if (
+                reference is not None
+                and needs_digest(site, reference, options)
+                and not left_alone(site, options)
+            ):
                 wanted.setdefault(reference.match_key, reference)
     return wanted
 
@@ -153,6 +176,7 @@ def wanted_references(scans: Iterable[FileScan], options: PinOptions) -> dict[Ma
 def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptions) -> FilePlan:
     plan = FilePlan(scan)
     plan.tally.files = 1
+    plan.tally.skipped = len(scan.skipped)
     if scan.error is None and not scan.images:
         return plan  # no image: nothing to change (a scan keeps no text it will not need)
     if scan.error is not None or scan.source is None:
@@ -172,6 +196,10 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
         if not needs_digest(site, reference, options):
             plan.tally.already_pinned += 1
             continue
+        if left_alone(site, options):
+            plan.tally.skipped += 1  # said once per chart, by the command
+            plan.left_alone.append(site)
+            continue
         key = reference.match_key
         digest = digests.get(key)
         if digest is None:
@@ -182,15 +210,15 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
             plan.tally.failed += 1
             plan.errors.append(_unspliceable(site))
             continue
-        # A pin being moved keeps the tag it was written with.
-        keep_tag = options.keep_tag or reference.digest is not None
+        # A pin being moved keeps the tag it was written with; a values block keeps its tag.
+        keep_tag = options.keep_tag or reference.digest is not None or site.slot is not None
         new_image = reference.pinned(digest, keep_tag=keep_tag)
         if new_image == site.image:
             plan.tally.already_pinned += 1
             continue
         plan.tally.pinned += 1
         plan.changes.append(Change(site, site.image, new_image))
-        edits.append(_edit(scan.source.text, site, new_image))
+        edits.append(_edit(scan.source.text, site, new_image, digest))
         plan.notices.extend(
             notice for notice in _alias_notices(site, new_image) if notice not in plan.notices
         )
@@ -211,12 +239,18 @@ def sites_by_key(scans: Sequence[FileScan], options: PinOptions) -> dict[MatchKe
     places: dict[MatchKey, list[ImageSite]] = {}
     for scan in scans:
         for site, reference, _ in scan.images:
-            if reference is not None and needs_digest(site, reference, options):
+            if (
+                reference is not None
+                and needs_digest(site, reference, options)
+                and not left_alone(site, options)
+            ):
                 places.setdefault(reference.match_key, []).append(site)
     return places
 
 
-def _edit(text: str, site: ImageSite, new_image: str) -> Edit:
+def _edit(text: str, site: ImageSite, new_image: str, digest: str) -> Edit:
+    if site.slot is not None:
+        return value_edit(text, site.start, site.end, site.quote, site.slot, digest)
     return Edit(
         site.start, site.end, text[site.start : site.end], f"{site.quote}{new_image}{site.quote}"
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pinner.manifests.finder import ImageSite
+from pinner.manifests.skipped import Skipped
 from pinner.pinning import Change, Tally
 from pinner.policy import is_pinned
 
@@ -48,12 +49,27 @@ def site_record(site: ImageSite) -> dict[str, Any]:
     }
 
 
+def skipped_record(skip: Skipped) -> dict[str, Any]:
+    return {"path": skip.path, "line": skip.line, "column": skip.column, "message": skip.message}
+
+
+def skipped_annotation(skip: Skipped) -> str:
+    """A ``::warning`` on the skipped image's line, or on the file when all of it was skipped."""
+    if skip.line == 0:
+        return f"::warning file={_property(skip.path)}::{_data(skip.message)}"
+    return (
+        f"::warning file={_property(skip.path)},line={skip.line},col={skip.column}::"
+        f"{_data(skip.message)}"
+    )
+
+
 def check_report(
     violations: Sequence[ImageSite],
     errors: Sequence[str],
     notices: Sequence[str],
     summary: Mapping[str, float],
     output_format: str,
+    skipped: Sequence[Skipped] = (),
 ) -> str:
     """Violations as text lines, one JSON document, or GitHub annotations (with the errors)."""
     if output_format == "json":
@@ -63,11 +79,13 @@ def check_report(
                 "violations": [site_record(site) for site in violations],
                 "errors": list(errors),
                 "notices": list(notices),
+                "skipped": [skipped_record(skip) for skip in skipped],
                 "summary": dict(summary),
             }
         )
     if output_format == "github":
         lines = [github_annotation(site, violation_message(site)) for site in violations]
+        lines += [skipped_annotation(skip) for skip in skipped]
         return _lines(lines + _github_messages(errors, notices))
     return _lines(f"{site.where}: {violation_message(site)}" for site in violations)
 
@@ -84,6 +102,7 @@ def pin_report(
     output_format: str,
     *,
     written: bool,
+    skipped: Sequence[Skipped] = (),
 ) -> str:
     """Changes made (``written``) or that would be made, in the chosen format."""
     if output_format == "json":
@@ -94,11 +113,13 @@ def pin_report(
                 "changes": [{**site_record(c.site), "new_image": c.new} for c in changes],
                 "errors": list(errors),
                 "notices": list(notices),
+                "skipped": [skipped_record(skip) for skip in skipped],
                 "summary": dict(summary),
             }
         )
     if output_format == "github":
         lines = [_change_annotation(change, written) for change in changes]
+        lines += [skipped_annotation(skip) for skip in skipped]
         return _lines(lines + _github_messages(errors, notices))
     return _lines(change_line(change) for change in changes)
 
@@ -116,6 +137,7 @@ def summary_record(
         "exempt": tally.exempt,
         "failed": tally.failed,
         "unreadable_files": tally.unreadable,
+        "skipped": tally.skipped,
         "seconds": round(seconds, 2),
     }
 
@@ -129,6 +151,8 @@ def summary_line(
         f"{tally.exempt} exempt",
         f"{tally.failed} failed",
     ]
+    if tally.skipped:
+        parts.append(f"{tally.skipped} skipped")
     unreadable = (
         f"; {tally.unreadable} {_plural(tally.unreadable, 'file')} could not be read"
         if tally.unreadable

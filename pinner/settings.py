@@ -2,7 +2,7 @@
 
 ``pinner.config`` builds it once per command (the file, then the flags over it); the commands
 read it, and the registry client takes it as it is. Every default is written here, once.
-Imports only ``pinner.errors`` and ``pinner.kinds``.
+Imports only ``pinner.errors`` and the tables (``pinner.kinds``, ``pinner.helm_shapes``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pinner.errors import ConfigError
+from pinner.helm_shapes import SHAPES, BlockShape
 from pinner.kinds import Rule
 
 DEFAULT_CONCURRENCY = 16  # registry lookups in flight at once
@@ -39,6 +40,10 @@ class Settings:
     max_file_size: int = DEFAULT_MAX_FILE_BYTES
     jobs: int | None = None  # None: one process per CPU for a large tree (pinner.manifests.workers)
     rules: tuple[Rule, ...] = ()
+    # Image block shapes of Helm values: .pinner.yaml's helm_shapes, then the built-in ones.
+    helm_shapes: tuple[BlockShape, ...] = SHAPES
+    # Write `tag@sha256:...` into the tag of a values block that has no digest key.
+    helm_digest_in_tag: bool = False
     config: str | None = None  # the file the settings came from, as messages name it
 
     def __post_init__(self) -> None:

@@ -18,7 +18,7 @@ from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt
 from pinner.reference import MatchKey, Reference
-from pinner.registry.errors import ImageNotFoundError
+from pinner.registry.errors import ImageNotFoundError, failure_report
 from pinner.registry.mediatypes import INDEX_TYPES, json_object
 from pinner.registry.platforms import normalize, parse_platform, select_manifest
 from pinner.registry.pool import run_bounded
@@ -168,10 +168,11 @@ def verify_pins(
         state = answers[lookups[1]] if len(lookups) > 1 else None
         assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
         result.checks.append(_judge(site, reference, exists, state))
-    registry_errors = [
-        f"{failures[lookup]}\n  used at {', '.join(site.where for site in sites)}"
-        for lookup, sites in failed_sites.items()
-    ]
+    # One error per failed lookup, and one per host that could not be reached.
+    registry_errors = failure_report(
+        {lookup: failures[lookup] for lookup in failed_sites},
+        lambda lookup: ", ".join(site.where for site in failed_sites[lookup]),
+    )
     result.errors = registry_errors + result.errors
     return result
 

@@ -10,7 +10,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pinner.report import github_annotation, github_error, site_record
+from pinner.manifests.skipped import Skipped
+from pinner.report import (
+    github_annotation,
+    github_error,
+    site_record,
+    skipped_annotation,
+    skipped_record,
+)
 from pinner.verify import DRIFT, MISSING, OK, PLATFORM, PinCheck, VerifyResult
 
 UPDATE_HINT = "Run `pinner pin --update` to move the pin."
@@ -46,7 +53,11 @@ def finding_message(check: PinCheck) -> str | None:
 
 
 def verify_report(
-    result: VerifyResult, notices: Sequence[str], seconds: float, output_format: str
+    result: VerifyResult,
+    notices: Sequence[str],
+    seconds: float,
+    output_format: str,
+    skipped: Sequence[Skipped] = (),
 ) -> str:
     """Problems as text lines, one JSON document with every pin, or GitHub annotations."""
     if output_format == "json":
@@ -55,7 +66,8 @@ def verify_report(
             "results": [_record(check) for check in result.checks],
             "errors": list(result.errors),
             "notices": list(notices),
-            "summary": summary_record(result, seconds),
+            "skipped": [skipped_record(skip) for skip in skipped],
+            "summary": summary_record(result, seconds, len(skipped)),
         }
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     lines: list[str] = []
@@ -70,6 +82,7 @@ def verify_report(
             prefix = "warning: " if check.status == PLATFORM else ""
             lines.append(f"{check.site.where}: {prefix}{message}")
     if output_format == "github":
+        lines += [skipped_annotation(skip) for skip in skipped]
         lines += [github_error(message) for message in result.errors]
         lines += [github_error(message, "notice") for message in notices]
     return "".join(f"{line}\n" for line in lines)
@@ -90,7 +103,7 @@ def _record(check: PinCheck) -> dict[str, Any]:
     }
 
 
-def summary_record(result: VerifyResult, seconds: float) -> dict[str, float]:
+def summary_record(result: VerifyResult, seconds: float, skipped: int = 0) -> dict[str, float]:
     return {
         "files": result.files,
         "references": result.references,
@@ -101,11 +114,12 @@ def summary_record(result: VerifyResult, seconds: float) -> dict[str, float]:
         "not_pinned": result.not_pinned,
         "exempt": result.exempt,
         "failed": result.failed,
+        "skipped": skipped,
         "seconds": round(seconds, 2),
     }
 
 
-def summary_line(result: VerifyResult, seconds: float) -> str:
+def summary_line(result: VerifyResult, seconds: float, skipped: int = 0) -> str:
     files = f"{result.files} file{'' if result.files == 1 else 's'}"
     references = f"{result.references} reference{'' if result.references == 1 else 's'}"
     warnings = result.count(PLATFORM)
@@ -118,6 +132,8 @@ def summary_line(result: VerifyResult, seconds: float) -> str:
         f"{result.exempt} exempt",
         f"{result.failed} failed",
     ]
+    if skipped:
+        parts.append(f"{skipped} skipped")
     return (
         f"pinner verify: {files} scanned, {references} found: {', '.join(parts)} ({seconds:.2f}s)"
     )

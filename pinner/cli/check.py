@@ -53,10 +53,13 @@ def check(
     seconds = time.monotonic() - started
     not_pinned = len(result.violations)
     summary = summary_record(result.tally, seconds, not_pinned=not_pinned)
+    report = check_report(
+        result.violations, result.errors, result.notices, summary, output_format, result.skipped
+    )
     finish(
-        check_report(result.violations, result.errors, result.notices, summary, output_format),
+        report,
         result.errors,
-        result.notices,
+        [skip.message for skip in result.skipped] + result.notices,
         summary_line("check", result.tally, seconds, not_pinned=not_pinned),
         exit_code(result.errors, bool(result.violations)),
         output_format=output_format,

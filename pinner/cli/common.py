@@ -31,6 +31,7 @@ def command_settings(
     max_file_size: str | None = None,
     jobs: int | None = None,
     timeout: float | None = None,
+    helm_digest_in_tag: bool | None = None,
 ) -> Settings:
     """The settings of one run: ``.pinner.yaml`` (or ``config``) overridden by the flags."""
     if config is not None and no_config:
@@ -47,6 +48,7 @@ def command_settings(
         max_file_size=None if max_file_size is None else parse_max_file_size(max_file_size),
         jobs=jobs,
         timeout=timeout,
+        helm_digest_in_tag=helm_digest_in_tag,
     )
     with user_errors():
         return load_settings(flags, config_file=config, use_config=not no_config)
@@ -95,7 +97,7 @@ def iter_scan_arguments(
     if is_stdin(arguments):
         # One byte more than pinner reads tells the scan that the input is too large.
         raw = read_capped(sys.stdin.buffer, settings.max_file_size)
-        yield scan_stdin(raw, settings.rules, settings.max_file_size)
+        yield scan_stdin(raw, settings.rules, settings.max_file_size, settings.helm_shapes)
         return
     try:
         with user_errors(progress.finish):  # a folder git could not list
@@ -107,6 +109,7 @@ def iter_scan_arguments(
                 settings.max_file_size,
                 jobs=settings.jobs,
                 keep_sources=keep_sources,
+                shapes=settings.helm_shapes,
             )
     finally:
         progress.finish()

@@ -189,3 +189,12 @@ Jobs = Annotated[
         show_default=False,
     ),
 ]
+HelmDigestInTag = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        "--helm-digest-in-tag/--no-helm-digest-in-tag",
+        help="Where a Helm values image block has no digest key, write its tag as "
+        "tag@sha256:... (default: no, or .pinner.yaml's helm_digest_in_tag).",
+        show_default=False,
+    ),
+]

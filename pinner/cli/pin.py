@@ -17,6 +17,7 @@ from pinner.cli.options import (
     Exempt,
     Format,
     GcloudHosts,
+    HelmDigestInTag,
     InsecureRegistries,
     Jobs,
     KeepTag,
@@ -33,6 +34,7 @@ from pinner.cli.options import (
 )
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import online_lookup
+from pinner.helm import digest_key_notices, left_alone
 from pinner.lockfile import load_digest_files, write_lock_file
 from pinner.manifests.scan import is_stdin
 from pinner.pinning import FilePlan, PinOptions, PinRun, offline_lookup, pin_scans
@@ -52,6 +54,7 @@ def pin(
     offline: Offline = False,
     keep_tag: KeepTag = None,
     update: Update = False,
+    helm_digest_in_tag: HelmDigestInTag = None,
     dry_run: DryRun = False,
     diff: Diff = False,
     write_digests: WriteDigests = None,
@@ -87,8 +90,14 @@ def pin(
         max_file_size=max_file_size,
         jobs=jobs,
         timeout=timeout,
+        helm_digest_in_tag=helm_digest_in_tag,
     )
-    options = PinOptions(keep_tag=settings.keep_tag, exempt=settings.exempt, update=update)
+    options = PinOptions(
+        keep_tag=settings.keep_tag,
+        exempt=settings.exempt,
+        update=update,
+        digest_in_tag=settings.helm_digest_in_tag,
+    )
     with user_errors():  # with --update too: a digest file says what each tag points to now
         known = load_digest_files(digest_files or ())
     progress = Progress.for_terminal(quiet)
@@ -97,7 +106,9 @@ def pin(
     run = pin_scans(scans, known, options, lookup)
     stdin_mode, write = is_stdin(paths or ["."]), not (dry_run or diff)
     changed = _emit(run, stdin_mode=stdin_mode, write=write, diff=diff)
-    notices = [scan.notice for scan in scans if scan.notice]
+    left = run.unwritten_blocks
+    skipped = [skip for scan in scans for skip in scan.skipped]
+    notices = digest_key_notices(left)
     notices += [notice for plan in run.plans for notice in plan.notices]
     if write_digests is not None and not run.errors:
         lock_notices, lock_errors = write_lock_file(write_digests, scans, options, run)
@@ -106,11 +117,19 @@ def pin(
     tally, seconds = run.tally(), time.monotonic() - started
     written = write and not run.errors if stdin_mode else write
     summary = summary_record(tally, seconds)
-    report = pin_report(run.changes, run.errors, notices, summary, output_format, written=written)
+    report = pin_report(
+        run.changes,
+        run.errors,
+        notices,
+        summary,
+        output_format,
+        written=written,
+        skipped=skipped + [left_alone(site) for site in left],
+    )
     finish(
         "" if quiet and output_format == "text" else report,
         run.errors,
-        notices,
+        [skip.message for skip in skipped] + notices,
         summary_line("pin", tally, seconds),
         # A filter that wrote its stream did its job; exit 1 would break `set -o pipefail`.
         exit_code(run.errors, changed and not (stdin_mode and write)),

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from pinner.cli.progress import Progress
 from pinner.errors import PinnerError
-from pinner.pinning import Lookup
+from pinner.pinning import Failures, Lookup
 from pinner.reference import MatchKey, Reference
 from pinner.settings import Settings
 
@@ -18,11 +18,11 @@ from pinner.settings import Settings
 def online_lookup(settings: Settings, progress: Progress) -> Lookup:
     """pin's lookup of the references no digest file knows: the registries, with a progress bar."""
 
-    def lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], dict[MatchKey, str]]:
+    def lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], Failures]:
         stage = progress.stage("pinner: resolving references")
         digests, failures = resolve_online(missing, settings, stage)
         progress.finish()
-        return digests, {key: str(error) for key, error in failures.items()}
+        return digests, dict(failures)
 
     return lookup
 

@@ -74,13 +74,13 @@ def verify(
     progress = Progress.for_terminal(quiet)
     scans = scan_arguments(paths, settings, progress, keep_sources=False)
     result = _verify(scans, settings, progress)
-    notices = [scan.notice for scan in scans if scan.notice]
+    skipped = [skip for scan in scans for skip in scan.skipped]
     seconds = time.monotonic() - started
     finish(
-        verify_report(result, notices, seconds, output_format),
+        verify_report(result, [], seconds, output_format, skipped),
         result.errors,
-        notices,
-        summary_line(result, seconds),
+        [skip.message for skip in skipped],
+        summary_line(result, seconds, len(skipped)),
         exit_code(result.errors, bool(result.count(DRIFT) + result.count(MISSING))),
         output_format=output_format,
         quiet=quiet,

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pinner.config.shapes import read_shapes
 from pinner.config.values import (
     KeyReader,
     is_null,
@@ -24,6 +25,7 @@ from pinner.config.values import (
     read_string_list,
 )
 from pinner.errors import ConfigError
+from pinner.helm_shapes import BlockShape
 from pinner.kinds import Rule
 from pinner.manifests.yamlnodes import (
     MappingNode,
@@ -39,6 +41,8 @@ READERS: dict[str, KeyReader] = {
     "exclude": read_string_list,
     "exempt": read_string_list,
     "gcloud_hosts": read_string_list,
+    "helm_digest_in_tag": read_bool,
+    "helm_shapes": read_shapes,
     "insecure_registries": read_string_list,
     "keep_tag": read_bool,
     "max_file_size": read_size,
@@ -64,6 +68,8 @@ class Given:
     exclude: tuple[str, ...] = ()
     max_file_size: int | None = None  # bytes
     rules: tuple[Rule, ...] = ()  # the file only
+    helm_shapes: tuple[BlockShape, ...] = ()  # the file only
+    helm_digest_in_tag: bool | None = None
     # Flags only: how many processes read files is the machine's business, not the repository's;
     # --timeout sets both the connect and the read timeout (seconds).
     jobs: int | None = None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pinner.config.file import Given, display_name, find_config, load_config
+from pinner.helm_shapes import SHAPES
 from pinner.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_CONNECT_TIMEOUT,
@@ -62,6 +63,8 @@ def merge(file: Given, flags: Given, *, has_file: bool = True) -> Settings:
         max_file_size=_first(flags.max_file_size, file.max_file_size, DEFAULT_MAX_FILE_BYTES),
         jobs=flags.jobs,
         rules=file.rules,
+        helm_shapes=(*file.helm_shapes, *SHAPES),
+        helm_digest_in_tag=_first(flags.helm_digest_in_tag, file.helm_digest_in_tag, False),
         config=file.display if has_file else None,
     )
 

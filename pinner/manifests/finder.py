@@ -7,13 +7,24 @@ Objects of other kinds that embed a pod spec are found by shape. No network, no 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
+from pinner.helm_shapes import SHAPES, VALUES_FILE_KIND, VALUES_KINDS, BlockShape
 from pinner.kinds import WORKLOAD_KINDS, Rule
 from pinner.manifests.aliases import AliasUse, alias_uses
+from pinner.manifests.charts import Chart
+from pinner.manifests.helm_values import (
+    ValuesContext,
+    ValueSlot,
+    chart_values,
+    find_blocks,
+    object_values,
+)
 from pinner.manifests.skim import compose_relevant
+from pinner.manifests.skipped import Skipped
 from pinner.manifests.yamlnodes import (
     LINE_BREAK_RE,
     LineIndex,
@@ -23,6 +34,7 @@ from pinner.manifests.yamlnodes import (
     ScalarNode,
     SequenceNode,
     invalid_yaml,
+    iter_documents,
     strip_document_boms,
 )
 
@@ -74,8 +86,8 @@ MERGE_KEY = "<<"
 # Merges of merges are resolved recursively; a longer chain than this is refused, not a crash.
 MAX_MERGE_DEPTH = 100
 TEMPLATE_IMAGE_NOTICE = (
-    "{path}: skipped: an image holds a Go/Helm template expression ('{{{{'); "
-    "render it first (helm template ... | pinner pin -)."
+    "{path}:{line}:{column}: skipped: the image of {field} {container!r} holds a Go/Helm "
+    "template expression ('{{{{'); render it first (helm template ... | pinner pin -)."
 )
 
 
@@ -94,6 +106,9 @@ class ImageSite(NamedTuple):
     image: str  # the value, as YAML reads it
     quote: str  # "", "'" or '"': how the scalar is written
     problem: str | None  # why this scalar cannot be spliced exactly, if it cannot
+    # For an image block in Helm values: how pin writes its digest (``image`` is then the
+    # reference the block renders to, and the span is its digest's or its tag's value).
+    slot: ValueSlot | None = None
     # An anchored image's aliases used where no image goes: pinning changes them too.
     aliases: tuple[AliasUse, ...] = ()
 
@@ -101,6 +116,13 @@ class ImageSite(NamedTuple):
     def where(self) -> str:
         """``path:line:column``, as messages name the place."""
         return f"{self.path}:{self.line}:{self.column}"
+
+
+class Found(NamedTuple):
+    """What ``find_all`` read in one text: its images, and those it had to pass over."""
+
+    sites: list[ImageSite]
+    skipped: list[Skipped]
 
 
 def locations(sites: Iterable[ImageSite]) -> str:
@@ -113,21 +135,43 @@ class TemplateFile(ManifestError):
 
 
 def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageSite]:
-    """Every image in ``text`` in document order. Raises ManifestError for unusable input."""
+    """Every image in ``text`` in document order (``find_all`` without what it skipped)."""
+    return find_all(text, path, rules).sites
+
+
+def find_all(
+    text: str,
+    path: str,
+    rules: Sequence[Rule] = (),
+    *,
+    shapes: Sequence[BlockShape] = SHAPES,
+    chart: Chart | None = None,
+) -> Found:
+    """Every image in ``text`` in document order, and the images skipped because they hold a
+    template expression. Raises ManifestError for unusable input, TemplateFile for a template
+    that is not YAML.
+
+    ``chart``: the text is that chart's values file, read for image blocks of ``shapes``.
+    """
     # The parsers read the text without the BOMs that begin later documents; offsets are mapped
     # back to ``text``, which is what gets spliced.
     parsed, boms = strip_document_boms(text)
-    finder = _Finder(text, path, rules, LineIndex(parsed, boms))
-    # Documents the finder would get nothing from (no image, nothing to check) are not composed.
-    compose_kinds = {*POD_SPEC_PATHS, *(rule.kind for rule in rules)}
+    finder = _Finder(text, path, rules, shapes, LineIndex(parsed, boms))
+    visit: Callable[[Node], None] = finder.visit_object
+    if chart is not None:
+        visit = partial(finder.visit_chart_values, chart=chart)
+    # Documents the finder would get nothing from (no image, nothing to check) are not composed;
+    # a values file is composed whole (its image blocks need not say "image").
+    compose_kinds = {*POD_SPEC_PATHS, *VALUES_KINDS, *(rule.kind for rule in rules)}
     # Documents are read one at a time, so memory follows the largest document. Invalid YAML is
     # still reported before what the finder objects to, wherever each is in the file.
     objection: ManifestError | None = None
     try:
-        for root in compose_relevant(parsed, compose_kinds):
+        documents = iter_documents(parsed) if chart else compose_relevant(parsed, compose_kinds)
+        for root in documents:
             if objection is None:
                 try:
-                    finder.visit_object(root)
+                    visit(root)
                 except ManifestError as exc:
                     objection = exc
             finder.forget_nodes()  # anchors are per document: free it before the next one
@@ -142,23 +186,39 @@ def find_images(text: str, path: str, rules: Sequence[Rule] = ()) -> list[ImageS
         ) from None
     if objection is not None:
         raise objection
-    if any("{{" in site.image for site in finder.sites):
-        raise TemplateFile(TEMPLATE_IMAGE_NOTICE.format(path=path))
     if finder.anchored:
         uses = alias_uses(parsed, finder.anchored)
         finder.sites = [
             site._replace(aliases=tuple(uses.get(finder.site_nodes[index], ())))
             for index, site in enumerate(finder.sites)
         ]
-    # Pod spec fields are visited by name; report them as they appear in the file.
-    return sorted(finder.sites, key=lambda site: site.start)
+    # Pod spec fields are visited by name; report them as they appear in the file. An image that
+    # a template fills in is passed over, once however many aliases show it; the rest is read.
+    sites: list[ImageSite] = []
+    for site in sorted(finder.sites, key=lambda site: site.start):
+        if "{{" in site.image and site.slot is None:
+            finder.skip_template(site.line, site.column, site.field, site.container)
+        else:
+            sites.append(site)
+    # One per place in the text: aliases of a templated image share it.
+    places = {(skip.line, skip.column): skip for skip in reversed(finder.skipped)}
+    return Found(sites, sorted(places.values(), key=lambda skip: (skip.line, skip.column)))
 
 
 class _Finder:
-    def __init__(self, text: str, path: str, rules: Sequence[Rule], lines: LineIndex) -> None:
+    def __init__(
+        self,
+        text: str,
+        path: str,
+        rules: Sequence[Rule],
+        shapes: Sequence[BlockShape],
+        lines: LineIndex,
+    ) -> None:
         self.text = text
         self.path = path
         self.rules = rules
+        self.shapes = shapes
+        self.skipped: list[Skipped] = []
         self.lines = lines
         self.sites: list[ImageSite] = []
         # Images written with an anchor, by their node's offset in the parsed text (the key
@@ -211,6 +271,9 @@ class _Finder:
             if rule.matches(kind, api_version):
                 self.apply_rule(rule, node, kind, name)
                 return
+        values = object_values(node, kind, name, api_version, self.mapping, self.path, self.shapes)
+        for root, context in values:
+            self.visit_values(root, kind, name, context)
         # Kinds are known only in Kubernetes' own API groups: a Knative Service or a Volcano Job
         # shares a name with a built-in kind, not its shape.
         builtin = _is_builtin_group(api_version)
@@ -222,6 +285,22 @@ class _Finder:
         elif not (builtin and kind in NO_POD_SPEC_KINDS):
             for pod_spec in self.pod_specs_by_shape(node):
                 self.visit_pod_spec(pod_spec, kind, name)
+
+    def visit_chart_values(self, root: Node, chart: Chart) -> None:
+        self.visit_values(root, VALUES_FILE_KIND, "", chart_values(self.path, chart, self.shapes))
+
+    def visit_values(self, root: Node, kind: str, name: str, context: ValuesContext) -> None:
+        for found in find_blocks(root, self.mapping, context):
+            if isinstance(found, Skipped):
+                self.skipped.append(found)
+            else:
+                self.add_site(found.node, kind, name, found.field, "", found.image, found.slot)
+
+    def skip_template(self, line: int, column: int, field: str, container: str) -> None:
+        message = TEMPLATE_IMAGE_NOTICE.format(
+            path=self.path, line=line, column=column, field=field, container=container
+        )
+        self.skipped.append(Skipped(self.path, line, column, message))
 
     def apply_rule(self, rule: Rule, node: MappingNode, kind: str, name: str) -> None:
         if rule.pod_spec is not None:
@@ -365,7 +444,17 @@ class _Finder:
             self.duplicate_log.extend(duplicates.items())
         return result
 
-    def add_site(self, node: Node, kind: str, name: str, field: str, container: str) -> None:
+    def add_site(
+        self,
+        node: Node,
+        kind: str,
+        name: str,
+        field: str,
+        container: str,
+        image: str | None = None,
+        slot: ValueSlot | None = None,
+    ) -> None:
+        """Record the scalar ``node``; ``image`` and ``slot`` for an image block in values."""
         line = node.start_mark.line + 1
         node_start = self.lines.offset(node.start_mark)
         end = self.lines.offset(node.end_mark)
@@ -379,7 +468,8 @@ class _Finder:
         if not isinstance(node, ScalarNode):
             # An unquoted `{{ .Values.image }}` reads as a flow mapping: a template, not a mistake.
             if self.text.startswith("{{", node_start):
-                raise TemplateFile(TEMPLATE_IMAGE_NOTICE.format(path=self.path))
+                self.skip_template(line, node.start_mark.column + 1, field, container)
+                return
             raise ManifestError(
                 f"{self.path}:{line}: the image of {field} {container!r} is not a string. "
                 "Write it as a plain string such as 'nginx:1.25'; the file was not changed."
@@ -413,9 +503,10 @@ class _Finder:
                 name=name,
                 field=field,
                 container=container,
-                image=node.value,
+                image=node.value if image is None else image,
                 quote=quote,
                 problem=problem,
+                slot=slot,
             )
         )
 

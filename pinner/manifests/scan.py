@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
+from pinner.helm_shapes import SHAPES, BlockShape
 from pinner.kinds import Rule
+from pinner.manifests.charts import Chart, chart_of
 from pinner.manifests.files import (
     STDIN,
     STDIN_NAME,
@@ -18,7 +20,8 @@ from pinner.manifests.files import (
     decode,
     read_source,
 )
-from pinner.manifests.finder import ImageSite, TemplateFile, find_images
+from pinner.manifests.finder import ImageSite, TemplateFile, find_all
+from pinner.manifests.skipped import Skipped
 from pinner.manifests.walk import discover_names
 from pinner.reference import Reference, parse_reference
 from pinner.settings import DEFAULT_MAX_FILE_BYTES
@@ -57,7 +60,9 @@ class FileScan:
     source: SourceFile | None = None  # None if it could not be read
     images: list[FoundImage] = field(default_factory=list)  # in the order of the file
     error: PinnerError | None = None
-    notice: str | None = None  # skipped, not failed (a template)
+    # Passed over, not failed: a template that is not YAML (line 0), or each image in it that
+    # a template expression fills in.
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def sites(self) -> list[ImageSite]:
@@ -75,12 +80,13 @@ def scan_paths(
     exclude: Iterable[str] = (),
     progress: Progress | None = None,
     max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    shapes: Sequence[BlockShape] = SHAPES,
 ) -> list[FileScan]:
     """Scan every file named or found; raises ManifestError only when a folder cannot be listed.
 
     A file larger than ``max_bytes`` is not read: its scan holds the error that says so.
     """
-    return list(iter_scans(arguments, rules, exclude, progress, max_bytes))
+    return list(iter_scans(arguments, rules, exclude, progress, max_bytes, shapes=shapes))
 
 
 def iter_scans(
@@ -92,6 +98,7 @@ def iter_scans(
     *,
     jobs: int | None = None,
     keep_sources: bool = True,
+    shapes: Sequence[BlockShape] = SHAPES,
 ) -> Iterator[FileScan]:
     """``scan_paths`` one file at a time: a command that keeps only what it reports holds one
     file's text at a time, so its memory follows the largest file, not the tree.
@@ -102,7 +109,7 @@ def iter_scans(
     """
     # Names as strings, a Path made for each file as it is read: the list can be long.
     targets = list(discover_names(arguments, exclude))
-    reader = FileReader(tuple(rules), max_bytes, keep_sources)
+    reader = FileReader(tuple(rules), max_bytes, keep_sources, tuple(shapes))
     scans: Iterable[FileScan] = map(reader, targets)
     workers = workers_for(targets, jobs)
     if workers > 1:
@@ -154,30 +161,43 @@ class FileReader:
     rules: tuple[Rule, ...]
     max_bytes: int
     keep_sources: bool = True
+    shapes: tuple[BlockShape, ...] = SHAPES
 
     def __call__(self, target: Target) -> FileScan:
         display, name = target
         read = partial(read_source, Path(name), display, self.max_bytes)
-        scan = scan_source(display, read, self.rules)
+        scan = scan_source(display, read, self.rules, self.shapes, chart_of(name, display))
         if not (self.keep_sources and scan.images):
             scan.source = None  # nothing will be written: the text need not be kept (or sent)
         return scan
 
 
 def scan_stdin(
-    raw: bytes, rules: Sequence[Rule] = (), max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    raw: bytes,
+    rules: Sequence[Rule] = (),
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    shapes: Sequence[BlockShape] = SHAPES,
 ) -> FileScan:
     """Scan standard input's bytes, read with ``read_capped(..., max_bytes)``."""
-    return scan_source(STDIN_NAME, partial(decode, raw, STDIN_NAME, None, max_bytes), rules)
+    read = partial(decode, raw, STDIN_NAME, None, max_bytes)
+    return scan_source(STDIN_NAME, read, rules, shapes)
 
 
-def scan_source(display: str, read: Callable[[], SourceFile], rules: Sequence[Rule]) -> FileScan:
+def scan_source(
+    display: str,
+    read: Callable[[], SourceFile],
+    rules: Sequence[Rule],
+    shapes: Sequence[BlockShape] = SHAPES,
+    chart: Chart | None = None,
+) -> FileScan:
+    """``chart``: the file is that chart's values (``pinner.manifests.charts``)."""
     scan = FileScan(display)
     try:
         source = scan.source = read()
-        scan.images = [_found(site) for site in find_images(source.text, display, rules)]
+        sites, scan.skipped = find_all(source.text, display, rules, shapes=shapes, chart=chart)
+        scan.images = [_found(site) for site in sites]
     except TemplateFile as notice:
-        scan.notice = str(notice)
+        scan.skipped = [Skipped(display, 0, 0, str(notice))]
     except ManifestError as exc:
         scan.error = exc
     return scan

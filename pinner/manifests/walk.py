@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from pinner.errors import ManifestError
+from pinner.programs import ProgramError, find_program, run_program
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # Folders that hold other people's code or tooling state, not this repository's manifests.
 SKIPPED_FOLDERS = frozenset({"node_modules", "vendor", "third_party"})
 GIT_LIST = ("git", "ls-files", "--cached", "--others", "--exclude-standard", "-z")
 GIT_TIMEOUT_SECONDS = 60
+# NUL-separated paths: 256 MiB is some three million files, past any repository pinner reads.
+GIT_OUTPUT_LIMIT = 256 * 1024 * 1024
 # Set by git while it runs hooks; they would point git at another repository or index than the
 # folder pinner lists.
 GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR")
@@ -143,22 +145,21 @@ def _walk(base: str) -> Iterator[Parts]:
 def _git_files(root: Path) -> list[Parts] | None:
     """The files git would track under ``root``, or None when ``root`` is not in a work tree."""
     env = {key: value for key, value in os.environ.items() if key not in GIT_LOCATION_VARIABLES}
+    git = find_program("git")
+    if git is None:  # no git installed (or only in the current folder): nothing to honour
+        return None
     try:
-        listing = subprocess.run(
-            GIT_LIST,
+        listing = run_program(
+            [git, *GIT_LIST[1:]],
             cwd=root,
             env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
             timeout=GIT_TIMEOUT_SECONDS,
-            check=False,
+            output_limit=GIT_OUTPUT_LIMIT,
         )
-    except FileNotFoundError:  # no git installed: nothing to honour
-        return None
-    except subprocess.TimeoutExpired:
+    except ProgramError as err:
         raise ManifestError(
-            f"{root}: `git ls-files` did not finish in {GIT_TIMEOUT_SECONDS}s. Name the folders "
-            "to read, or check the repository with `git status`."
+            f"{root}: `git ls-files` {err.cause}. Name the folders to read, or check the "
+            "repository with `git status`."
         ) from None
     if listing.returncode != 0:
         message = listing.stderr.decode("utf-8", "replace").strip()

@@ -16,6 +16,7 @@ Messages never contain credentials or tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from pinner.errors import AuthError, RegistryError
@@ -75,3 +76,48 @@ class CredentialUnavailableError(ImageLookupError, AuthError):
 
 class PlatformNotFoundError(ImageLookupError):
     """An image index has no manifest for the requested platform."""
+
+
+class HostUnreachableError(ImageLookupError):
+    """A host's name does not resolve or nothing answers there. ``host`` says which: every
+    image on it fails the same way, so the CLI reports them together, once."""
+
+    def __init__(self, cause: str, *, host: str, image: str = "", hint: str = "") -> None:
+        self.host = host
+        super().__init__(cause, image=image, hint=hint)
+
+    def with_image(self, image: str) -> HostUnreachableError:
+        return HostUnreachableError(self.cause, host=self.host, image=image, hint=self.hint)
+
+    def for_images(self, count: int) -> str:
+        """The message for ``count`` images that all failed this way."""
+        text = f"Could not look up {count} images on {self.host}: {self.cause}."
+        return f"{text} {self.hint}" if self.hint else text
+
+
+K = TypeVar("K")
+
+
+def failure_report(failures: Mapping[K, object], where: Callable[[K], str]) -> list[str]:
+    """One message per failed lookup, in order, each followed by ``used at <where(key)>``;
+    except that all lookups on one host that could not be reached are one message, at the
+    first one's place, naming each image with where it is used."""
+    groups: list[list[K]] = []
+    hosts: dict[str, list[K]] = {}
+    for key, error in failures.items():
+        if not isinstance(error, HostUnreachableError):
+            groups.append([key])
+        elif error.host in hosts:
+            hosts[error.host].append(key)
+        else:
+            hosts[error.host] = [key]
+            groups.append(hosts[error.host])
+    messages = []
+    for keys in groups:
+        first = failures[keys[0]]
+        if len(keys) == 1 or not isinstance(first, HostUnreachableError):
+            messages.append(f"{first}\n  used at {where(keys[0])}")
+            continue
+        uses = [f"  {getattr(failures[key], 'image', '')} used at {where(key)}" for key in keys]
+        messages.append("\n".join([first.for_images(len(keys)), *uses]))
+    return messages

@@ -8,13 +8,20 @@ Public API (credential records, ``Keychain`` and ``MultiKeychain`` live in
   ``docker-credential-<name> get``, server URL on stdin), then ``auths`` (``auth``,
   ``username``/``password``, ``identitytoken``, ``registrytoken``). Docker Hub's key is
   ``https://index.docker.io/v1/``; URL keys match by hostname, as docker does.
-- ``run_credential_helper(name, server_url)``: one helper lookup; the name is validated first.
-- ``GcloudKeychain(extra_hosts)``: ``gcloud auth print-access-token`` for Google hosts, run at
-  most once per keychain (so once per run), presented as ``oauth2accesstoken:<token>``.
-- ``default_keychain(gcloud_hosts)``: docker config, then gcloud, then anonymous.
-- ``is_google_host(host, extra_hosts)``, ``login_hint(registry, google=...)``, ``config_key``.
+- ``DockerConfigKeychain(path, containers=True)``: a podman/skopeo/buildah auth file
+  (``containers-auth.json(5)``): ``credHelpers`` and ``auths`` as above, no ``credsStore``,
+  Docker Hub under ``docker.io``; a file that cannot be read is skipped (and said), not fatal.
+- ``containers_auth_files()``: those files in containers/image's order: ``$REGISTRY_AUTH_FILE``
+  alone when set; else ``$XDG_RUNTIME_DIR/containers/auth.json`` (``/run/containers/<uid>/``
+  without it), then ``${XDG_CONFIG_HOME:-~/.config}/containers/auth.json``.
+- ``run_credential_helper(name, server_url)``: one helper lookup (re-exported from
+  :mod:`pinner.registry.credentials`).
+- ``default_keychain(gcloud_hosts)``: the docker config, then the containers auth files, then
+  the cloud logins of :mod:`pinner.registry.cloudlogins` (gcloud, AWS, Azure, GitHub Actions),
+  then anonymous. The first with a credential for the registry wins.
+- ``login_hint(registry, gcloud_hosts)``, ``config_key``; ``is_google_host`` is re-exported.
 
-A source that fails (helper missing or failing, gcloud missing or logged out) raises
+A source that fails (helper missing or failing, a cloud CLI missing or logged out) raises
 ``CredentialUnavailableError``; the registry client then goes on anonymously (public images
 still work) and puts that error's cause and hint into the failure if the registry refuses.
 """
@@ -25,16 +32,22 @@ import binascii
 import json
 import logging
 import os
-import re
-import shutil
 import threading
 from base64 import b64decode
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pinner.jsonload import load_json
+from pinner.registry.cloudlogins import (
+    AcrKeychain,
+    EcrKeychain,
+    GcloudKeychain,
+    GithubActionsKeychain,
+    cloud_login_hint,
+    is_google_host,
+)
 from pinner.registry.credentials import (
+    TOKEN_USERNAME,
     BasicCredential,
     Credential,
     IdentityToken,
@@ -42,9 +55,13 @@ from pinner.registry.credentials import (
     MultiKeychain,
     Once,
     RegistryToken,
-    run_program,
+    run_credential_helper,
 )
-from pinner.registry.errors import CredentialUnavailableError, ImageAuthError
+from pinner.registry.errors import (
+    CredentialUnavailableError,
+    ImageAuthError,
+    ImageLookupError,
+)
 
 __all__ = [
     "BasicCredential",
@@ -56,6 +73,7 @@ __all__ = [
     "MultiKeychain",
     "RegistryToken",
     "config_key",
+    "containers_auth_files",
     "default_keychain",
     "is_google_host",
     "login_hint",
@@ -68,41 +86,63 @@ DOCKER_HUB = "docker.io"
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 # Hostnames people write for Hub in config.json besides the official key.
 DOCKER_HUB_HOSTS = frozenset({"index.docker.io", "docker.io", "registry-1.docker.io"})
-HELPER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-# docker-credential-helpers marks identity tokens with this username.
-TOKEN_USERNAME = "<token>"
-GCLOUD_USERNAME = "oauth2accesstoken"
+CONTAINERS_AUTH = Path("containers") / "auth.json"
 
 
-def is_google_host(host: str, extra_hosts: frozenset[str] = frozenset()) -> bool:
+def login_hint(registry: str, gcloud_hosts: frozenset[str] = frozenset()) -> str:
+    """What to do when ``registry`` refuses anonymous access."""
+    cloud = cloud_login_hint(registry, gcloud_hosts)
+    if cloud is not None:
+        return cloud
+    return _relogin("docker login", registry, again=False)
+
+
+def _relogin(command: str, registry: str, *, again: bool) -> str:
+    target = "" if registry == DOCKER_HUB else f" {registry}"
     return (
-        host == "gcr.io"
-        or host.endswith(".gcr.io")
-        or host.endswith("-docker.pkg.dev")
-        or host in extra_hosts
+        f"Run `{command}{target}`{' again' if again else ''} with an account that can read "
+        "the repository."
     )
 
 
-def login_hint(registry: str, *, google: bool) -> str:
-    if google:
-        return "Run `gcloud auth login` with an account that can read the repository."
-    if registry == DOCKER_HUB:
-        return "Run `docker login` with an account that can read the repository."
-    return f"Run `docker login {registry}` with an account that can read the repository."
+def config_key(registry: str, *, containers: bool = False) -> str:
+    """The key docker (or podman) uses for ``registry`` in its file and with helpers."""
+    return DOCKER_HUB_KEY if registry == DOCKER_HUB and not containers else registry
 
 
-def config_key(registry: str) -> str:
-    """The key docker uses for ``registry`` in config.json and with credential helpers."""
-    return DOCKER_HUB_KEY if registry == DOCKER_HUB else registry
+def containers_auth_files() -> list[Path]:
+    explicit = os.environ.get("REGISTRY_AUTH_FILE")
+    if explicit:
+        return [Path(explicit)]  # podman and skopeo then read no other auth.json
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    # containers/image's per-user file when XDG_RUNTIME_DIR is not set
+    primary = (
+        Path(runtime) / CONTAINERS_AUTH
+        if runtime
+        else Path(f"/run/containers/{os.getuid()}/auth.json")
+    )
+    config_home = os.environ.get("XDG_CONFIG_HOME")
+    config = Path(config_home) if config_home else Path.home() / ".config"
+    return [primary, config / CONTAINERS_AUTH]
 
 
 def default_keychain(gcloud_hosts: frozenset[str] = frozenset()) -> MultiKeychain:
-    return MultiKeychain(DockerConfigKeychain(), GcloudKeychain(gcloud_hosts))
+    return MultiKeychain(
+        DockerConfigKeychain(),
+        *(DockerConfigKeychain(path, containers=True) for path in containers_auth_files()),
+        GcloudKeychain(gcloud_hosts),
+        EcrKeychain(),
+        AcrKeychain(),
+        GithubActionsKeychain(),
+    )
 
 
 class DockerConfigKeychain:
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, containers: bool = False) -> None:
         self._path = path
+        self._containers = containers
+        self._kind = "the containers auth file" if containers else "the docker config"
+        self._login = "podman login" if containers else "docker login"
         self._lock = threading.Lock()
         self._config: Mapping[str, object] | None = None
         self._helper_results = Once()
@@ -117,10 +157,10 @@ class DockerConfigKeychain:
 
     def resolve(self, registry: str) -> Credential | None:
         config = self._load()
-        key = config_key(registry)
+        key = config_key(registry, containers=self._containers)
         helpers = config.get("credHelpers")
         helper = helpers.get(key) if isinstance(helpers, Mapping) else None
-        if helper is None:
+        if helper is None and not self._containers:  # auth.json has no credsStore
             helper = config.get("credsStore")
         if isinstance(helper, str) and helper:
             credential = self._helper_results(
@@ -145,22 +185,28 @@ class DockerConfigKeychain:
         # Not load_json: the message names the cause. ValueError: not UTF-8, not JSON, or a
         # number of more digits than int() converts; RecursionError: nested too deeply.
         except (OSError, ValueError, RecursionError) as err:
-            raise ImageAuthError(
-                f"the docker config {path} cannot be read ({type(err).__name__})",
-                hint="Fix or remove the docker config.",
+            raise self._broken(
+                f"{self._kind} {path} cannot be read ({type(err).__name__})"
             ) from None
         if not isinstance(data, dict):
-            raise ImageAuthError(
-                f"the docker config {path} is not a JSON object",
-                hint="Fix or remove the docker config.",
-            )
-        log.debug("read docker config %s", path)
+            raise self._broken(f"{self._kind} {path} is not a JSON object")
+        log.debug("read %s %s", self._kind, path)
         return data
+
+    def _broken(self, cause: str) -> ImageLookupError:
+        hint = f"Fix or remove {self._kind}."
+        if self._containers:
+            cause = cause.replace(" (", ": ").rstrip(")")  # it goes into parentheses itself
+        # pinner did not always read podman's files: one that is broken must not fail a run
+        # that worked before, so it counts as a source without credentials, and is said.
+        if self._containers:
+            return CredentialUnavailableError(cause, hint=hint)
+        return ImageAuthError(cause, hint=hint)
 
     def _from_auths(self, auths: object, registry: str) -> Credential | None:
         if not isinstance(auths, Mapping):
             return None
-        entry = auths.get(config_key(registry))
+        entry = auths.get(config_key(registry, containers=self._containers))
         if entry is None:
             wanted = DOCKER_HUB_HOSTS if registry == DOCKER_HUB else {registry}
             entry = next((v for k, v in auths.items() if _hostname(k) in wanted), None)
@@ -169,19 +215,20 @@ class DockerConfigKeychain:
         return self._parse_entry(entry, registry)
 
     def _parse_entry(self, entry: Mapping[str, object], registry: str) -> Credential | None:
-        source = f"the docker config {self.path}"
+        source = f"{self._kind} {self.path}"
+        hint = _relogin(self._login, registry, again=True)
         username, password = _text(entry, "username"), _text(entry, "password")
         encoded = _text(entry, "auth")
         if encoded:
-            username, password = _decode_auth(encoded, registry, self.path)
+            username, password = _decode_auth(encoded, registry, self.path, self._login)
         credential: Credential | None = None
         if _text(entry, "identitytoken"):
             token = _text(entry, "identitytoken")
-            credential = IdentityToken(username or TOKEN_USERNAME, token, source)
+            credential = IdentityToken(username or TOKEN_USERNAME, token, source, hint)
         elif _text(entry, "registrytoken"):
-            credential = RegistryToken(_text(entry, "registrytoken"), source)
+            credential = RegistryToken(_text(entry, "registrytoken"), source, hint)
         elif username:
-            credential = BasicCredential(username, password, source)
+            credential = BasicCredential(username, password, source, hint)
         if credential is not None:
             log.debug("using %s for %s from %s", type(credential).__name__, registry, source)
         return credential
@@ -197,7 +244,7 @@ def _hostname(key: str) -> str:
     return urlsplit(key).netloc if "://" in key else key.split("/", 1)[0]
 
 
-def _decode_auth(encoded: str, registry: str, path: Path) -> tuple[str, str]:
+def _decode_auth(encoded: str, registry: str, path: Path, login: str) -> tuple[str, str]:
     try:
         padded = encoded + "=" * (-len(encoded) % 4)
         decoded = b64decode(padded, validate=True).decode("utf-8")
@@ -207,75 +254,6 @@ def _decode_auth(encoded: str, registry: str, path: Path) -> tuple[str, str]:
     if not colon or not username:
         raise ImageAuthError(
             f"the 'auth' entry for {registry} in {path} is not base64 of user:password",
-            hint=f"Run `docker login {registry}` again.",
+            hint=f"Run `{login} {registry}` again.",
         )
     return username, password.strip("\x00")
-
-
-def run_credential_helper(name: str, server_url: str) -> Credential | None:
-    """``docker-credential-<name> get`` with ``server_url`` on stdin; ``None`` if not found."""
-    program = f"docker-credential-{name}"
-    if not HELPER_NAME_RE.fullmatch(name):
-        raise ImageAuthError(
-            f"the credential helper name {name!r} in the docker config is not valid",
-            hint="Use a plain helper name such as 'desktop' or 'ecr-login'.",
-        )
-    executable = shutil.which(program)
-    if executable is None:
-        raise CredentialUnavailableError(
-            f"the credential helper {program} named in the docker config is not on PATH",
-            hint=f"Install {program}, or remove it from the docker config.",
-        )
-    completed = run_program([executable, "get"], server_url, program)
-    if completed.returncode != 0:
-        if "credentials not found" in completed.stdout + completed.stderr:
-            return None
-        raise CredentialUnavailableError(
-            f"{program} failed for {server_url} (exit status {completed.returncode})",
-            hint=f"Run `{program} get` by hand to see why, or log in again.",
-        )
-    try:
-        reply = load_json(completed.stdout)  # None if it is not JSON: a TypeError below
-        username, secret = str(reply["Username"]), str(reply["Secret"])
-    except (KeyError, TypeError):
-        raise CredentialUnavailableError(
-            f"{program} printed something that is not a credential for {server_url}",
-            hint=f"Check that {program} works with `{program} get`.",
-        ) from None
-    if not secret:
-        return None
-    log.debug("using credentials for %s from %s", server_url, program)
-    if username == TOKEN_USERNAME:
-        return IdentityToken(username, secret, program)
-    return BasicCredential(username, secret, program)
-
-
-class GcloudKeychain:
-    def __init__(self, extra_hosts: frozenset[str] = frozenset()) -> None:
-        self._extra_hosts = extra_hosts
-        self._token = Once()
-
-    def resolve(self, registry: str) -> Credential | None:
-        if not is_google_host(registry, self._extra_hosts):
-            return None
-        return self._token("gcloud", _gcloud_credential)
-
-
-def _gcloud_credential() -> Credential:
-    hint = "Run `gcloud auth login` (install the Google Cloud CLI first if needed)."
-    executable = shutil.which("gcloud")
-    if executable is None:
-        raise CredentialUnavailableError("gcloud is not installed (not found on PATH)", hint=hint)
-    completed = run_program([executable, "auth", "print-access-token", "--quiet"], "", "gcloud")
-    if completed.returncode != 0:
-        cause = (
-            "gcloud has no active account"
-            if "active account" in completed.stderr
-            else f"`gcloud auth print-access-token` failed (exit status {completed.returncode})"
-        )
-        raise CredentialUnavailableError(cause, hint=hint)
-    token = completed.stdout.strip()
-    if not token or any(character.isspace() for character in token):
-        raise CredentialUnavailableError("gcloud printed no access token", hint=hint)
-    log.debug("using an access token from gcloud")
-    return BasicCredential(GCLOUD_USERNAME, token, "gcloud")

@@ -45,7 +45,7 @@ from pinner.registry.credentials import (
     RegistryToken,
 )
 from pinner.registry.errors import CredentialUnavailableError, ImageAuthError, ImageLookupError
-from pinner.registry.keychains import is_google_host, login_hint
+from pinner.registry.keychains import login_hint
 from pinner.registry.transport import (
     HTTPS_HINT,
     Reply,
@@ -85,7 +85,8 @@ class RegistrySession:
         self._tokens = TokenCache(clock)
         self._lock = threading.Lock()
         self._challenges: dict[str, Challenge] = {}
-        self._sources: dict[str, str] = {}
+        # registry → (where its credentials came from, what to do if they are refused)
+        self._sources: dict[str, tuple[str, str]] = {}
         self._unavailable: dict[str, CredentialUnavailableError] = {}
 
     def request(
@@ -120,10 +121,9 @@ class RegistrySession:
     ) -> ImageAuthError:
         party = party or f"the registry {endpoint.host}"
         with self._lock:
-            source = self._sources.get(endpoint.registry)
+            used = self._sources.get(endpoint.registry)
             unavailable = self._unavailable.get(endpoint.registry)
-        google = is_google_host(endpoint.registry, self._gcloud_hosts)
-        hint = login_hint(endpoint.registry, google=google)
+        source, hint = used or ("", login_hint(endpoint.registry, self._gcloud_hosts))
         who = f"the credentials from {source}" if source else "anonymous access"
         if status == 403:
             cause = f"{party} denied {who} to the repository"
@@ -144,7 +144,8 @@ class RegistrySession:
             return None
         if credential is not None:
             with self._lock:
-                self._sources[registry] = credential.source or "the keychain"
+                hint = credential.hint or login_hint(registry, self._gcloud_hosts)
+                self._sources[registry] = (credential.source or "the keychain", hint)
         return credential
 
     def _answer(

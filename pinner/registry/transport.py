@@ -9,6 +9,9 @@ Public API:
   redirects itself (``Authorization`` is dropped when the host changes, https→http is refused),
   retries 408/429/5xx and connection errors with exponential backoff and jitter, honouring
   ``Retry-After`` up to 30 s (a longer one is not waited for), and reads at most ``limit`` bytes.
+  A name that does not resolve is not retried; a host that cannot be resolved or connected to
+  is tried once per run, and every later request to it fails at once with the same
+  ``HostUnreachableError`` (:mod:`pinner.registry.reachability`).
 - ``Reply(status, headers, body, url)``; ``registry_error(body) -> (code, message)``: the first
   ``errors[]`` entry (or OAuth2 ``error``) of a JSON error body; ``url_host(url)``.
 """
@@ -26,7 +29,8 @@ from typing import NamedTuple
 import httpx
 
 from pinner.jsonload import load_json
-from pinner.registry.errors import ImageLookupError
+from pinner.registry.errors import HostUnreachableError, ImageLookupError
+from pinner.registry.reachability import Reachability, is_unresolvable
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +126,7 @@ class Transport:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.insecure = insecure
+        self._reachability = Reachability()
         self._retries = retries
         self._sleep = sleep
         self._client = httpx.Client(
@@ -143,6 +148,19 @@ class Transport:
         *,
         form: Mapping[str, str] | None = None,
     ) -> Reply:
+        host = url_host(url)
+        with self._reachability.first_contact(host):
+            return self._send(method, url, headers, limit, form, host)
+
+    def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: Mapping[str, str],
+        limit: int,
+        form: Mapping[str, str] | None,
+        host: str,
+    ) -> Reply:
         attempt = 0
         while True:
             try:
@@ -154,8 +172,12 @@ class Transport:
                     attempt >= self._retries
                     or untrusted
                     or isinstance(err, httpx.UnsupportedProtocol)
+                    or is_unresolvable(err)  # the same answer a second later
                 ):
-                    raise _network_failure(url, err, untrusted, self._client.timeout) from None
+                    failure = _network_failure(url, err, untrusted, self._client.timeout)
+                    if isinstance(failure, HostUnreachableError):
+                        self._reachability.failed(host, failure)
+                    raise failure from None
                 delay = self._backoff(attempt)
                 log.debug("%s from %s; retrying in %.1fs", type(err).__name__, url.host, delay)
             else:
@@ -255,6 +277,10 @@ def _network_failure(
         waited = f" within {seconds:g}s" if seconds is not None else ""
         cause = f"{host} did not answer{waited} ({text})"
         hint = "Check the registry host name, or allow more time with --timeout SECONDS."
+        if isinstance(err, httpx.ConnectTimeout):
+            return HostUnreachableError(cause, host=host, hint=hint)
+    elif isinstance(err, httpx.ConnectError) and not untrusted:
+        return HostUnreachableError(f"cannot reach {host}: {text}", host=host, hint=hint)
     elif isinstance(err, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
         cause = f"the connection to {host} broke off ({text})"
     else:

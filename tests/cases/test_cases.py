@@ -1,7 +1,9 @@
 """Case pairs: `tests/cases/<case>/input.*` pinned offline gives `expected.*`, byte for byte.
 
 A case without ``expected.*`` is a no-op: the file must come out identical. An ``args`` file holds
-extra ``pin`` arguments, one per line. Every case is pinned from ``tests/cases/digests.txt``.
+extra ``pin`` arguments, one per line; a ``check-exit`` file the exit code ``check`` gives after
+``pin`` (default 0). A case with a ``Chart.yaml`` is a Helm chart: its input is pinned as the
+chart's ``values.yaml``. Every case is pinned from ``tests/cases/digests.txt``.
 The fixture files are committed as they are (CRLF, BOM, tabs...): never generate them here.
 """
 
@@ -36,6 +38,23 @@ def _args(folder: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
+def _check_exit(folder: Path) -> int:
+    path = folder / "check-exit"
+    return int(path.read_text(encoding="utf-8")) if path.exists() else 0
+
+
+def _place(folder: Path, source: Path, destination: Path) -> Path:
+    """Copy the case's input into ``destination``: a chart's as values.yaml beside Chart.yaml."""
+    chart = folder / "Chart.yaml"
+    if not chart.exists():
+        target = destination / source.name
+    else:
+        shutil.copyfile(chart, destination / chart.name)
+        target = destination / f"values{source.suffix}"
+    shutil.copyfile(source, target)
+    return target
+
+
 def _exempt_args(args: list[str]) -> list[str]:
     """The ``--exempt PATTERN`` pairs of ``args``: the ones ``check`` takes too."""
     pairs: list[str] = []
@@ -62,8 +81,8 @@ def test_case(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     original = source.read_bytes()
     expected = expected_path.read_bytes() if expected_path is not None else original
     args = _args(folder)
-    target = tmp_path / source.name
-    shutil.copyfile(source, target)
+    target = _place(folder, source, tmp_path)
+    placed = sorted(tmp_path.iterdir())
 
     code = main(["pin", "--offline", "--digests", str(DIGESTS), str(target), *args])
     captured = capsys.readouterr()
@@ -77,8 +96,8 @@ def test_case(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert target.read_bytes() == expected
     code = main(["check", str(target), *_exempt_args(args)])
     captured = capsys.readouterr()
-    assert code == 0, captured.out + captured.err
-    assert list(tmp_path.iterdir()) == [target], "a temporary file was left behind"
+    assert code == _check_exit(folder), captured.out + captured.err
+    assert sorted(tmp_path.iterdir()) == placed, "a temporary file was left behind"
 
 
 def test_unchanged_input_is_not_rewritten(tmp_path: Path) -> None:
@@ -95,12 +114,15 @@ def test_unchanged_input_is_not_rewritten(tmp_path: Path) -> None:
 def test_all_cases_in_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The whole folder at once (no extra args): the same bytes as case by case."""
     plain = [folder for folder in CASE_DIRS if not _args(folder)]
+    targets = {}
     for folder in plain:
-        shutil.copytree(folder, tmp_path / folder.name)
+        (tmp_path / folder.name).mkdir()
+        source = _only(folder, "input")
+        assert source is not None
+        targets[folder] = _place(folder, source, tmp_path / folder.name)
     code = main(["pin", "--offline", "--digests", str(DIGESTS), str(tmp_path)])
     assert code == 1, capsys.readouterr().err
-    for folder in plain:
-        source = _only(tmp_path / folder.name, "input")
+    for folder, target in targets.items():
         expected = _only(folder, "expected") or _only(folder, "input")
-        assert source is not None and expected is not None
-        assert source.read_bytes() == expected.read_bytes(), folder.name
+        assert expected is not None
+        assert target.read_bytes() == expected.read_bytes(), folder.name

@@ -194,8 +194,8 @@ def test_an_unreadable_file(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 HELM_NOTICE = (
-    "notice: chart/deployment.yaml: skipped: an image holds a Go/Helm template expression ('{{'); "
-    "render it first (helm template ... | pinner pin -)."
+    "notice: chart/deployment.yaml:7:14: skipped: the image of containers 'app' holds a "
+    "Go/Helm template expression ('{{'); render it first (helm template ... | pinner pin -)."
 )
 
 
@@ -211,6 +211,14 @@ def test_a_helm_template_is_skipped_with_a_notice(
     assert (code, out, errors) == (0, "", [HELM_NOTICE])
     code, _, errors = pin(capsys, "chart")
     assert (code, errors) == (0, [HELM_NOTICE])
+    # The notice is counted in the summary: the run was green, but not silently.
+    code = main(["check", "chart"])
+    assert code == 0
+    summary = capsys.readouterr().err.splitlines()[-1]
+    assert summary.startswith(
+        "pinner check: 1 file scanned, 0 references found: 0 not pinned, 0 already pinned, "
+        "0 exempt, 0 failed, 1 skipped ("
+    )
     assert template.read_bytes() == POD.format(image).encode()
     # -q keeps the notice quiet.
     code, out, errors = run(capsys, "check", "-q", "chart")

@@ -48,16 +48,19 @@ ERROR = (
     "file was not changed."
 )
 NOTICE = (
-    "k8s/chart.yaml: skipped: an image holds a Go/Helm template expression ('{{'); render it "
-    "first (helm template ... | pinner pin -)."
+    "k8s/chart.yaml:6:12: skipped: the image of containers 'x' holds a Go/Helm template "
+    "expression ('{{'); render it first (helm template ... | pinner pin -)."
 )
+# The templated image, as --format json lists it and --format github annotates it.
+SKIPPED = {"path": "k8s/chart.yaml", "line": 6, "column": 12, "message": NOTICE}
+WARNING = f"::warning file=k8s/chart.yaml,line=6,col=12::{NOTICE}"
 CHECK_SUMMARY = (
     "pinner check: 3 files scanned, 3 references found: 1 not pinned, 1 already pinned, "
-    "1 exempt, 0 failed; 1 file could not be read (0.00s)\n"
+    "1 exempt, 0 failed, 1 skipped; 1 file could not be read (0.00s)\n"
 )
 PIN_SUMMARY = (
     "pinner pin: 2 files scanned, 3 references found: 1 pinned, 1 already pinned, 1 exempt, "
-    "0 failed (0.00s)\n"
+    "0 failed, 1 skipped (0.00s)\n"
 )
 SITE = {
     "path": "k8s/app.yaml",
@@ -113,7 +116,8 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
         "command": "check",
         "violations": [SITE],
         "errors": [ERROR],
-        "notices": [NOTICE],
+        "notices": [],
+        "skipped": [SKIPPED],
         "summary": {
             "files": 3,
             "references": 3,
@@ -122,6 +126,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
             "exempt": 1,
             "failed": 0,
             "unreadable_files": 1,
+            "skipped": 1,
             "seconds": 0.0,
         },
     }
@@ -132,9 +137,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_check_github(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "check", *EXEMPT, "--format", "github", "k8s") == (
         2,
-        f"::error file=k8s/app.yaml,line=13,col=16::{VIOLATION}\n"
-        f"::error::{ERROR}\n"
-        f"::notice::{NOTICE}\n",
+        f"::error file=k8s/app.yaml,line=13,col=16::{VIOLATION}\n{WARNING}\n::error::{ERROR}\n",
         CHECK_SUMMARY,
     )
 
@@ -177,7 +180,8 @@ def pin_document(written: bool) -> str:
         "written": written,
         "changes": [{**SITE, "new_image": f"nginx@{A}"}],
         "errors": [],
-        "notices": [NOTICE],
+        "notices": [],
+        "skipped": [SKIPPED],
         "summary": {
             "files": 2,
             "references": 3,
@@ -186,6 +190,7 @@ def pin_document(written: bool) -> str:
             "exempt": 1,
             "failed": 0,
             "unreadable_files": 0,
+            "skipped": 1,
             "seconds": 0.0,
         },
     }
@@ -210,14 +215,12 @@ def test_pin_github(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, *PIN, "--dry-run", "--format", "github", *FILES) == (
         1,
         "::error file=k8s/app.yaml,line=13,col=16::nginx:1.27 is not pinned by digest; "
-        f"pinner pin would write nginx@{A}\n"
-        f"::notice::{NOTICE}\n",
+        f"pinner pin would write nginx@{A}\n{WARNING}\n",
         PIN_SUMMARY,
     )
     assert run(capsys, *PIN, "--format", "github", *FILES) == (
         1,
-        f"::notice file=k8s/app.yaml,line=13,col=16::pinned nginx:1.27 as nginx@{A}\n"
-        f"::notice::{NOTICE}\n",
+        f"::notice file=k8s/app.yaml,line=13,col=16::pinned nginx:1.27 as nginx@{A}\n{WARNING}\n",
         PIN_SUMMARY,
     )
 

@@ -32,6 +32,7 @@ ROWS = {
         ("resolution ≥20× skopeo per image", 2),
         ("resolution ≥5× pinner --concurrency 1", 2),
         ("memory follows the largest file, not the tree", 1),
+        ("values search costs check ≤10%", 2),
         ("linear in files", 1),
         ("linear in distinct images", 1),
     ],
@@ -44,6 +45,7 @@ ROWS = {
         ("check, corpus, one process (--jobs 1)", 1),
         ("pin --offline, synthetic tree, one process (--jobs 1)", 1),
     ],
+    "Helm values search": [("corpus", 1), ("charts corpus (eval)", 1)],
     "Start-up": [
         ("python -c pass", 1),
         ("python -c 'import ruamel.yaml'", 1),

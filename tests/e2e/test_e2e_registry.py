@@ -450,8 +450,8 @@ def test_wrong_password_is_refused_and_never_printed(
     )
     message = (
         f"Could not look up {image}: {refuser} refused the credentials from the docker config "
-        f"{config} (HTTP 401). Run `docker login {server.host}` with an account that can read "
-        "the repository. If you are logged in, check that the repository exists."
+        f"{config} (HTTP 401). Run `docker login {server.host}` again with an account that can "
+        "read the repository. If you are logged in, check that the repository exists."
     )
     caplog.set_level(logging.DEBUG)
 

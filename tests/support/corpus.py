@@ -15,3 +15,13 @@ def corpus_root() -> Path | None:
         if candidate and Path(candidate, "README.md").is_file():
             return Path(candidate)
     return None
+
+
+def eval_corpus_root() -> Path | None:
+    """The evaluation corpus (real charts among others): $PINNER_EVAL_CORPUS, else
+    ../shared/eval/corpus beside the repository."""
+    candidates = [os.environ.get("PINNER_EVAL_CORPUS"), REPO.parent / "shared" / "eval" / "corpus"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None

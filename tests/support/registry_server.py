@@ -23,6 +23,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -45,6 +46,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
+
+from tests.support.tls import ServerCertificate, issue_certificate
 
 AuthMode = Literal["anonymous", "htpasswd", "token"]
 MediaFlavor = Literal["oci", "docker"]
@@ -257,6 +260,7 @@ class TokenServer:
         service: str = "pinner-test-registry",
         issuer: str = "pinner-test-issuer",
         anonymous_pull: bool = False,
+        certificate: ServerCertificate | None = None,
     ) -> None:
         self.username = username
         self.password = password
@@ -275,6 +279,11 @@ class TokenServer:
         self._httpd.token_server = self
         self.port = int(self._httpd.server_address[1])
         self.realm = f"http://127.0.0.1:{self.port}/token"
+        if certificate is not None:
+            # Served under the registry's own name, as ACR serves /oauth2/token.
+            context = certificate.server_context()
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self.realm = f"https://{certificate.names[0]}:{self.port}/token"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="pinner-token-server", daemon=True
         )
@@ -405,6 +414,7 @@ class RegistryServer:
         password: str = "pinner-s3cret",
         token_anonymous_pull: bool = False,
         startup_timeout: float = STARTUP_TIMEOUT,
+        tls_names: tuple[str, ...] = (),
     ) -> None:
         if auth not in ("anonymous", "htpasswd", "token"):
             raise ValueError(f"unknown auth mode {auth!r}")
@@ -415,6 +425,9 @@ class RegistryServer:
         self.token_server: TokenServer | None = None
         self.port = 0
         self._token_anonymous_pull = token_anonymous_pull
+        # With names: https with a certificate for them (tests/support/tls.py).
+        self.tls_names = tls_names
+        self.certificate: ServerCertificate | None = None
         self._workdir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._files: list[BinaryIO] = []
@@ -427,7 +440,12 @@ class RegistryServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return f"{'https' if self.tls_names else 'http'}://{self.host}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an httpx client needs to trust this server."""
+        return True if self.certificate is None else self.certificate.client_context()
 
     @property
     def credentials(self) -> tuple[str, str] | None:
@@ -484,6 +502,8 @@ class RegistryServer:
         _LIVE.add(self)
         try:
             self._workdir = Path(tempfile.mkdtemp(prefix=f"pinner-registry-{self.auth}-"))
+            if self.tls_names:
+                self.certificate = issue_certificate(self._workdir, self.tls_names)
             auth_block = self._prepare_auth()
             for _attempt in range(5):
                 if self._launch(binary, auth_block):
@@ -530,6 +550,7 @@ class RegistryServer:
                 username=self.username,
                 password=self.password,
                 anonymous_pull=self._token_anonymous_pull,
+                certificate=self.certificate,
             )
             self.token_server.start()
             return {
@@ -569,6 +590,11 @@ class RegistryServer:
             },
             "http": {"addr": self.host, "secret": secrets.token_hex(16)},
         }
+        if self.certificate is not None:
+            config["http"]["tls"] = {
+                "certificate": str(self.certificate.cert_path),
+                "key": str(self.certificate.key_path),
+            }
         if auth_block is not None:
             config["auth"] = auth_block
         return config
@@ -598,7 +624,7 @@ class RegistryServer:
         process = self._process
         assert process is not None
         deadline = time.monotonic() + self.startup_timeout
-        with httpx.Client(timeout=1.0, trust_env=False) as client:
+        with httpx.Client(timeout=1.0, trust_env=False, verify=self.verify) as client:
             while time.monotonic() < deadline:
                 if process.poll() is not None:
                     if "address already in use" in self.stderr_text():
@@ -693,8 +719,9 @@ _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 class _TokenAuth(httpx.Auth):
     """Challenge → token (Basic to the realm) → Bearer, caching one token per repository."""
 
-    def __init__(self, username: str, password: str) -> None:
+    def __init__(self, username: str, password: str, verify: ssl.SSLContext | bool) -> None:
         self._credentials = (username, password)
+        self._verify = verify
         self._tokens: dict[str, str] = {}
         self._actions: dict[str, list[str]] = {}
 
@@ -729,7 +756,12 @@ class _TokenAuth(httpx.Auth):
     def _fetch(self, realm: str, service: str, scope: str) -> str:
         query = {"service": service, **({"scope": scope} if scope else {})}
         response = httpx.get(
-            realm, params=query, auth=self._credentials, timeout=10.0, trust_env=False
+            realm,
+            params=query,
+            auth=self._credentials,
+            timeout=10.0,
+            trust_env=False,
+            verify=self._verify,
         )
         response.raise_for_status()
         body = response.json()
@@ -741,7 +773,7 @@ def _auth_for(server: RegistryServer) -> httpx.Auth | None:
     if credentials is None:
         return None
     if server.auth == "token":
-        return _TokenAuth(*credentials)
+        return _TokenAuth(*credentials, verify=server.verify)
     return httpx.BasicAuth(*credentials)
 
 
@@ -794,6 +826,7 @@ class Pusher:
             follow_redirects=False,
             headers={"Accept-Encoding": "identity"},
             trust_env=False,  # only ever 127.0.0.1: a proxy from the environment must not apply
+            verify=server.verify,
         )
 
     def __enter__(self) -> Pusher:

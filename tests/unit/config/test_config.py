@@ -92,7 +92,8 @@ ERRORS = {
     "unknown key, no close match": (
         "colour: red\n",
         ".pinner.yaml:1: unknown key 'colour'; pinner reads: concurrency, exclude, exempt, "
-        "gcloud_hosts, insecure_registries, keep_tag, max_file_size, mirrors, platform, rules.",
+        "gcloud_hosts, helm_digest_in_tag, helm_shapes, insecure_registries, keep_tag, "
+        "max_file_size, mirrors, platform, rules.",
     ),
     "a string where a list belongs": (
         "exempt: nginx\n",
@@ -154,7 +155,8 @@ ERRORS = {
         "- exempt\n",
         ".pinner.yaml:1: the configuration must be a mapping of settings such as "
         "'exempt: [...]'. pinner reads: concurrency, exclude, exempt, gcloud_hosts, "
-        "insecure_registries, keep_tag, max_file_size, mirrors, platform, rules.",
+        "helm_digest_in_tag, helm_shapes, insecure_registries, keep_tag, max_file_size, "
+        "mirrors, platform, rules.",
     ),
     "invalid YAML": (
         "exempt: [nginx\n",

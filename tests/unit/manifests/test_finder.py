@@ -8,7 +8,7 @@ import pytest
 
 from pinner.errors import ManifestError
 from pinner.kinds import Rule
-from pinner.manifests.finder import ImageSite, TemplateFile, find_images
+from pinner.manifests.finder import ImageSite, TemplateFile, find_all, find_images
 
 POD = """\
 apiVersion: v1
@@ -534,8 +534,8 @@ def test_invalid_yaml(text: str, message: str) -> None:
 
 
 NOTICE_IMAGE = (
-    "m.yaml: skipped: an image holds a Go/Helm template expression ('{{'); render it first "
-    "(helm template ... | pinner pin -)."
+    "m.yaml:8:14: skipped: the image of containers 'nginx' holds a Go/Helm template expression "
+    "('{{'); render it first (helm template ... | pinner pin -)."
 )
 NOTICE_FILE = (
     "m.yaml: skipped: this looks like a Go/Helm template ('{{'); render it first "
@@ -544,19 +544,36 @@ NOTICE_FILE = (
 
 
 @pytest.mark.parametrize(
-    ("text", "notice"),
+    "image",
+    ['"{{ .Values.image }}"', '"{{ .Values.repo }}:{{ .Values.tag }}"', "{{ .Values.image }}"],
+)
+def test_a_templated_image_is_skipped_alone(image: str) -> None:
+    """A file that parses is read: only the image a template fills in is passed over."""
+    literal = "    - name: web\n      image: web:1.5.0\n"
+    found = find_all(POD.format(image=image) + literal, "m.yaml")
+    assert [site.image for site in found.sites] == ["web:1.5.0"]
+    assert [skip.message for skip in found.skipped] == [NOTICE_IMAGE]
+    assert (found.skipped[0].line, found.skipped[0].column) == (8, 14)
+
+
+def test_a_templated_image_behind_aliases_is_skipped_once() -> None:
+    text = POD.format(image='&i "{{ .Values.image }}"') + "    - name: b\n      image: *i\n"
+    found = find_all(text, "m.yaml")
+    assert found.sites == []
+    assert len(found.skipped) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
     [
-        (POD.format(image='"{{ .Values.image }}"'), NOTICE_IMAGE),
-        (POD.format(image='"{{ .Values.repo }}:{{ .Values.tag }}"'), NOTICE_IMAGE),
-        (POD.format(image="{{ .Values.image }}"), NOTICE_IMAGE),
-        (POD.format(image="nginx") + "{{- if .Values.sidecar }}\n    - name: s\n", NOTICE_FILE),
-        ("{{- range .Values.pods }}\nkind: Pod\n{{- end }}\n", NOTICE_FILE),
+        POD.format(image="nginx") + "{{- if .Values.sidecar }}\n    - name: s\n",
+        "{{- range .Values.pods }}\nkind: Pod\n{{- end }}\n",
     ],
 )
-def test_templates(text: str, notice: str) -> None:
+def test_a_template_that_is_not_yaml_is_skipped_whole(text: str) -> None:
     with pytest.raises(TemplateFile) as error:
-        find_images(text, "m.yaml")
-    assert str(error.value) == notice
+        find_all(text, "m.yaml")
+    assert str(error.value) == NOTICE_FILE
 
 
 def test_braces_outside_images_are_not_a_template() -> None:

@@ -235,9 +235,11 @@ def reader_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[],
     folder.mkdir()
     original = pinner.manifests.scan.scan_source
 
-    def recording(display: str, read: Callable[[], SourceFile], rules: Sequence[Rule]) -> FileScan:
+    def recording(
+        display: str, read: Callable[[], SourceFile], rules: Sequence[Rule], *args: Any
+    ) -> FileScan:
         (folder / str(os.getpid())).touch()
-        return original(display, read, rules)
+        return original(display, read, rules, *args)
 
     monkeypatch.setattr(pinner.manifests.scan, "scan_source", recording)
     return lambda: {int(path.name) for path in folder.iterdir()}
@@ -253,7 +255,7 @@ def comparable(scan: FileScan) -> tuple[object, ...]:
             for site, reference, error in scan.images
         ],
         None if scan.error is None else (type(scan.error), str(scan.error)),
-        scan.notice,
+        scan.skipped,
     )
 
 
@@ -387,7 +389,7 @@ def test_workers_read_the_same_scans_in_the_same_order(
     # The tree exercises every outcome, so the equality above covers each of them.
     assert {scan.display for scan in serial if scan.error} == tree.errors
     assert {scan.display for scan in serial if scan.invalid} == tree.invalid
-    assert {scan.display for scan in serial if scan.notice} == tree.notices
+    assert {scan.display for scan in serial if scan.skipped} == tree.notices
     widget = next(scan for scan in serial if scan.display.endswith("crds/widget.yaml"))
     assert [site.image for site in widget.sites] == ["example.com/team/widget:3"]  # RULES arrived
 
@@ -457,12 +459,13 @@ def test_check_reports_the_same_with_workers(
         "exempt": 0,
         "failed": len(tree.invalid),
         "unreadable_files": len(tree.errors),
+        "skipped": len(tree.notices),
     }
     assert len(report["errors"]) == len(tree.errors | tree.invalid)
-    assert len(report["notices"]) == len(tree.notices)
+    assert len(report["skipped"]) == len(tree.notices)
     assert err == (
         "pinner check: 292 files scanned, 565 references found: 478 not pinned, 85 already "
-        "pinned, 0 exempt, 2 failed; 3 files could not be read\n"
+        "pinned, 0 exempt, 2 failed, 1 skipped; 3 files could not be read\n"
     )
 
 

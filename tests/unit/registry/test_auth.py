@@ -244,7 +244,7 @@ def test_missing_helper_is_unavailable(docker_config: Path, fake_bin: Path) -> N
     with pytest.raises(CredentialUnavailableError) as caught:
         DockerConfigKeychain().resolve("ghcr.io")
     assert "docker-credential-desktop" in str(caught.value)
-    assert "not on PATH" in str(caught.value)
+    assert "not found on PATH" in str(caught.value)
 
 
 def test_failing_helper_output_is_not_repeated(
@@ -331,7 +331,7 @@ def test_gcloud_without_account(gcloud_log: Path, monkeypatch: pytest.MonkeyPatc
 def test_gcloud_missing(fake_bin: Path) -> None:
     with pytest.raises(CredentialUnavailableError) as caught:
         GcloudKeychain().resolve("us-docker.pkg.dev")
-    assert "gcloud is not installed" in str(caught.value)
+    assert "gcloud was not found on PATH" in str(caught.value)
     assert "gcloud auth login" in str(caught.value)
 
 
@@ -388,9 +388,12 @@ def test_reprs_redact_secrets() -> None:
 
 
 def test_login_hints() -> None:
-    assert "`docker login`" in login_hint("docker.io", google=False)
-    assert "`docker login ghcr.io`" in login_hint("ghcr.io", google=False)
-    assert "`gcloud auth login`" in login_hint("gcr.io", google=True)
+    assert "`docker login`" in login_hint("docker.io")
+    assert "`docker login ghcr.io`" in login_hint("ghcr.io")
+    assert "`gcloud auth login`" in login_hint("gcr.io")
+    assert "`gcloud auth login`" in login_hint("registry.example", frozenset({"registry.example"}))
+    assert "`aws configure`" in login_hint("123456789012.dkr.ecr.eu-west-1.amazonaws.com")
+    assert "`az login`" in login_hint("myregistry.azurecr.io")
 
 
 def test_fakes_are_executable() -> None:

@@ -21,7 +21,6 @@ import base64
 import json
 import logging
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -363,15 +362,15 @@ def test_no_credentials_over_plain_http_even_to_an_insecure_registry(
 
 @pytest.fixture
 def spawned(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, Any]]]:
-    """Every subprocess.run of the keychains: argv and keyword arguments."""
+    """Every program the keychains run: argv and keyword arguments."""
     calls: list[tuple[list[str], dict[str, Any]]] = []
-    real = subprocess.run
+    real = pinner.registry.credentials.run_program
 
     def spy(argv: list[str], **kwargs: Any) -> Any:
         calls.append((list(argv), kwargs))
         return real(argv, **kwargs)
 
-    monkeypatch.setattr(pinner.registry.credentials.subprocess, "run", spy)
+    monkeypatch.setattr(pinner.registry.credentials, "run_program", spy)
     return calls
 
 
@@ -423,13 +422,12 @@ def test_a_slow_credential_helper_times_out_clearly(
     assert code == 2
     assert (
         "Could not look up registry.example/team/app:v1: the registry registry.example refused "
-        "anonymous access (docker-credential-slow did not answer within 0.5 seconds) (HTTP 401). "
+        "anonymous access (docker-credential-slow did not finish within 0.5 seconds) (HTTP 401). "
         "Check that docker-credential-slow works when run by hand."
     ) in err
     ((argv, kwargs),) = spawned
     assert argv == [str(helper), "get"]
-    assert kwargs["input"] == "registry.example" and kwargs["timeout"] == 0.5
-    assert not kwargs.get("shell")
+    assert kwargs["stdin"] == b"registry.example" and kwargs["timeout"] == 0.5
 
 
 def test_a_slow_gcloud_times_out_clearly(
@@ -449,10 +447,10 @@ def test_a_slow_gcloud_times_out_clearly(
     path = write_pod("europe-docker.pkg.dev/project/repo/app:v1")
     code, _, err = run(capsys, str(path))
     assert code == 2
-    assert "gcloud did not answer within 0.5 seconds" in err
+    assert "gcloud did not finish within 0.5 seconds" in err
     ((argv, kwargs),) = spawned
     assert argv == [str(gcloud), "auth", "print-access-token", "--quiet"]
-    assert kwargs["timeout"] == 0.5 and not kwargs.get("shell")
+    assert kwargs["timeout"] == 0.5
 
 
 def test_a_docker_config_nested_too_deeply_is_an_error_not_a_crash(

@@ -1,0 +1,233 @@
+"""Cloud logins and podman's auth file against the real registry, basic-auth and token-auth.
+
+The registry is Debian's docker-registry on 127.0.0.1, served over https under the cloud's
+name (``123456789012.dkr.ecr.eu-west-1.amazonaws.com``, ``pinnertest.azurecr.io``,
+``ghcr.io``) with a throw-away CA that pinner trusts through ``SSL_CERT_FILE``; only this
+process resolves those names, to 127.0.0.1 (tests/support/tls.py). In token mode the token
+service is on the same name, as ACR's is. The fake ``aws`` and ``az`` (tests/support/fakes) are
+the only programs on PATH and print the registry's password, so the registry accepting the
+request proves pinner sent what the CLI gave it, to the right place, as the right user.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pinner.cli import main
+from pinner.registry.cloudlogins import ACR_USERNAME, ECR_USERNAME
+from tests.support.paths import FAKES
+from tests.support.registry_server import AuthMode, Pusher, RegistryServer, require_binary
+from tests.support.tls import resolve_to_loopback
+
+pytestmark = pytest.mark.realregistry
+
+ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+ACR = "pinnertest.azurecr.io"
+GHCR = "ghcr.io"
+SECRET = "cloud-Pa55word-e2e"
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
+POD = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+USERS = {ECR: ECR_USERNAME, ACR: ACR_USERNAME, GHCR: "octocat"}
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[tuple[str, AuthMode], RegistryServer]]:
+    """One registry per (cloud name, auth mode), each knowing only that cloud's user."""
+    require_binary("docker-registry")
+    require_binary("htpasswd")
+    started: dict[tuple[str, AuthMode], RegistryServer] = {}
+    try:
+        for host, user in USERS.items():
+            for auth in ("htpasswd", "token"):
+                server = RegistryServer(auth, username=user, password=SECRET, tls_names=(host,))
+                started[(host, auth)] = server.start()
+        yield started
+    finally:
+        for server in started.values():
+            server.close()
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Own folder, empty logins, no proxy, the cloud names on 127.0.0.1, only fakes on PATH."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    for name in (*PROXY_VARIABLES, "GITHUB_ACTIONS", "GITHUB_TOKEN", "GITHUB_ACTOR"):
+        monkeypatch.delenv(name, raising=False)
+    resolve_to_loopback(monkeypatch, USERS)
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    for fake in ("aws", "az"):
+        (fake_bin / fake).symlink_to(FAKES / fake)
+    monkeypatch.setenv("PATH", str(fake_bin))
+    monkeypatch.setenv("FAKE_AWS_LOG", str(tmp_path / "aws.log"))
+    monkeypatch.setenv("FAKE_AZ_LOG", str(tmp_path / "az.log"))
+    monkeypatch.setenv("FAKE_AWS_PASSWORD", SECRET)
+    monkeypatch.setenv("FAKE_AZ_TOKEN", SECRET)
+    return tmp_path
+
+
+def serve(
+    servers: dict[tuple[str, AuthMode], RegistryServer],
+    host: str,
+    auth: AuthMode,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[RegistryServer, str]:
+    """The server for ``host`` and ``auth``, trusted by pinner, and its name with the port."""
+    server = servers[(host, auth)]
+    assert server.certificate is not None
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate.ca_path))
+    return server, f"{host}:{server.port}"
+
+
+def push(server: RegistryServer, repo: str) -> str:
+    with Pusher(server) as pusher:
+        return pusher.push_image(repo, "1.0")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    assert SECRET not in captured.err + captured.out
+    return code, captured.err
+
+
+def write_pod(*images: str) -> Path:
+    path = Path("pod.yaml")
+    body = "".join(f"    - name: c{i}\n      image: {image}\n" for i, image in enumerate(images))
+    path.write_text(POD + body, encoding="utf-8")
+    return path
+
+
+def calls(isolated: Path, program: str) -> list[str]:
+    log = isolated / f"{program}.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+AUTHS: list[AuthMode] = ["htpasswd", "token"]
+
+
+@pytest.mark.parametrize("auth", AUTHS)
+def test_ecr_pins_with_the_aws_cli_password_asked_once(
+    servers: dict[tuple[str, AuthMode], RegistryServer],
+    isolated: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    auth: AuthMode,
+) -> None:
+    server, name = serve(servers, ECR, auth, monkeypatch)
+    first, second = push(server, f"team/a-{auth}"), push(server, f"team/b-{auth}")
+    path = write_pod(f"{name}/team/a-{auth}:1.0", f"{name}/team/b-{auth}:1.0")
+    code, err = run(capsys, "pin", str(path))
+    assert code == 1, err
+    text = path.read_text()
+    assert f"team/a-{auth}@{first}" in text and f"team/b-{auth}@{second}" in text
+    assert calls(isolated, "aws") == ["ecr get-login-password --region eu-west-1"]
+    if auth == "token":
+        assert server.token_requests and all(r.status == 200 for r in server.token_requests)
+
+
+@pytest.mark.parametrize("auth", AUTHS)
+def test_acr_pins_with_the_azure_cli_token_asked_once(
+    servers: dict[tuple[str, AuthMode], RegistryServer],
+    isolated: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    auth: AuthMode,
+) -> None:
+    server, name = serve(servers, ACR, auth, monkeypatch)
+    first, second = push(server, f"team/a-{auth}"), push(server, f"team/b-{auth}")
+    path = write_pod(f"{name}/team/a-{auth}:1.0", f"{name}/team/b-{auth}:1.0")
+    code, err = run(capsys, "pin", str(path))
+    assert code == 1, err
+    text = path.read_text()
+    assert f"team/a-{auth}@{first}" in text and f"team/b-{auth}@{second}" in text
+    assert calls(isolated, "az") == ["acr login --name pinnertest --expose-token --output json"]
+
+
+@pytest.mark.parametrize("auth", AUTHS)
+def test_ghcr_pins_with_github_token_inside_actions(
+    servers: dict[tuple[str, AuthMode], RegistryServer],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    auth: AuthMode,
+) -> None:
+    server, name = serve(servers, GHCR, auth, monkeypatch)
+    digest = push(server, f"octocat/app-{auth}")
+    path = write_pod(f"{name}/octocat/app-{auth}:1.0")
+    monkeypatch.setenv("GITHUB_TOKEN", SECRET)
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    code, err = run(capsys, "pin", str(path))
+    assert code == 2, "GITHUB_TOKEN is used only inside GitHub Actions"
+    assert "refused anonymous access" in err
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, err = run(capsys, "pin", str(path))
+    assert code == 1, err
+    assert f"app-{auth}@{digest}" in path.read_text()
+
+
+@pytest.mark.parametrize("auth", AUTHS)
+def test_without_a_cloud_login_the_refusal_says_what_to_run(
+    servers: dict[tuple[str, AuthMode], RegistryServer],
+    isolated: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    auth: AuthMode,
+) -> None:
+    server, name = serve(servers, ECR, auth, monkeypatch)
+    push(server, f"team/refused-{auth}")
+    path = write_pod(f"{name}/team/refused-{auth}:1.0", f"{name}/team/refused-{auth}:2.0")
+    before = path.read_bytes()
+    monkeypatch.setenv("FAKE_AWS_MODE", "nocreds")
+    code, err = run(capsys, "pin", str(path))
+    assert code == 2
+    assert (
+        "refused anonymous access (`aws ecr get-login-password --region eu-west-1` failed with "
+        "exit status 253) (HTTP 401). Log in with the AWS CLI (`aws configure` or "
+        "`aws sso login`)"
+    ) in err
+    assert path.read_bytes() == before
+    assert calls(isolated, "aws") == ["ecr get-login-password --region eu-west-1"]
+
+
+@pytest.mark.parametrize("auth", AUTHS)
+def test_podman_login_pins_and_a_refused_one_says_podman_login(
+    servers: dict[tuple[str, AuthMode], RegistryServer],
+    isolated: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    auth: AuthMode,
+) -> None:
+    # ACR's name only to reach a registry with a user; podman's file is read for any host.
+    server, name = serve(servers, ACR, auth, monkeypatch)
+    (isolated / "bin" / "az").unlink()
+    digest = push(server, f"team/podman-{auth}")
+    auth_file = isolated / "run" / "containers" / "auth.json"
+    auth_file.parent.mkdir(parents=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(isolated / "run"))
+
+    def podman_login(password: str) -> None:
+        pair = base64.b64encode(f"{ACR_USERNAME}:{password}".encode()).decode()
+        auth_file.write_text(json.dumps({"auths": {name: {"auth": pair}}}))
+
+    path = write_pod(f"{name}/team/podman-{auth}:1.0")
+    podman_login("wrong-password")
+    code, err = run(capsys, "pin", str(path))
+    assert code == 2
+    assert f"refused the credentials from the containers auth file {auth_file}" in err
+    assert f"Run `podman login {name}` again with an account that can read" in err
+    podman_login(SECRET)
+    code, err = run(capsys, "pin", str(path))
+    assert code == 1, err
+    assert f"podman-{auth}@{digest}" in path.read_text()
+    assert not os.path.exists(isolated / "az.log")
