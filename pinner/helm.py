@@ -47,7 +47,7 @@ def digest_key_notices(sites: Iterable[ImageSite]) -> list[str]:
     return notices
 
 
-def left_alone(site: ImageSite) -> Skipped:
+def skipped_block(site: ImageSite) -> Skipped:
     """A block pin did not write, as ``--format json`` and ``github`` list it."""
     message = (
         f"{_where(site)}: skipped: {site.image} ({site.field}) has no digest key; "

@@ -34,7 +34,7 @@ from pinner.cli.options import (
 )
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import online_lookup
-from pinner.helm import digest_key_notices, left_alone
+from pinner.helm import digest_key_notices, skipped_block
 from pinner.lockfile import load_digest_files, write_lock_file
 from pinner.manifests.scan import is_stdin
 from pinner.pinning import FilePlan, PinOptions, PinRun, offline_lookup, pin_scans
@@ -124,7 +124,7 @@ def pin(
         summary,
         output_format,
         written=written,
-        skipped=skipped + [left_alone(site) for site in left],
+        skipped=skipped + [skipped_block(site) for site in left],
     )
     finish(
         "" if quiet and output_format == "text" else report,

@@ -13,12 +13,10 @@ They are tried before the built-in shapes (``pinner.helm_shapes.SHAPES``).
 
 from __future__ import annotations
 
-import difflib
-
-from pinner.config.values import line_of, read_bool, read_string
+from pinner.config.values import line_of, read_bool, read_fields, read_string
 from pinner.errors import ConfigError
 from pinner.helm_shapes import BlockShape
-from pinner.manifests.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
+from pinner.manifests.yamlnodes import MappingNode, Node, SequenceNode
 
 SHAPE_KEYS = (
     "name",
@@ -44,19 +42,7 @@ def _shape(node: Node, number: int, display: str) -> BlockShape:
     label = f"helm_shapes entry {number}"
     if not isinstance(node, MappingNode):
         raise ConfigError(f"{line_of(node, display)}: {label} must be a mapping. {EXAMPLE}")
-    fields: dict[str, Node] = {}
-    for key_node, value in node.value:
-        key = key_node.value if isinstance(key_node, ScalarNode) else ""
-        if key not in SHAPE_KEYS:
-            close = difflib.get_close_matches(key, SHAPE_KEYS, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(
-                f"{line_of(key_node, display)}: unknown key {key!r} in {label}{hint}. A shape "
-                f"takes {', '.join(SHAPE_KEYS)}."
-            )
-        if key in fields:
-            raise ConfigError(f"{line_of(key_node, display)}: {key!r} is set twice in {label}.")
-        fields[key] = value
+    fields = read_fields(node, SHAPE_KEYS, label, "A shape", display)
     if "repository" not in fields:
         raise ConfigError(
             f"{line_of(node, display)}: {label} has no 'repository': name the key that holds "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pinner.errors import ConfigError
 from pinner.kinds import Rule
@@ -137,6 +137,27 @@ def read_rules(node: Node, key: str, display: str) -> tuple[Rule, ...]:
     return tuple(_rule(item, number, display) for number, item in enumerate(node.value, 1))
 
 
+def read_fields(
+    node: MappingNode, known: Sequence[str], name: str, noun: str, display: str
+) -> dict[str, Node]:
+    """The entries of one list item of ``.pinner.yaml`` (a rule, a shape) by key, each key one
+    of ``known`` and given once; ``name`` and ``noun`` ("A rule") are how messages call it."""
+    fields: dict[str, Node] = {}
+    for key_node, value in node.value:
+        key = key_node.value if isinstance(key_node, ScalarNode) else ""
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"{line_of(key_node, display)}: unknown key {key!r} in {name}{hint}. {noun} "
+                f"takes {', '.join(known)}."
+            )
+        if key in fields:
+            raise ConfigError(f"{line_of(key_node, display)}: {key!r} is set twice in {name}.")
+        fields[key] = value
+    return fields
+
+
 def _rule(node: Node, number: int, display: str) -> Rule:
     name = f"rule {number}"
     if not isinstance(node, MappingNode):
@@ -144,19 +165,7 @@ def _rule(node: Node, number: int, display: str) -> Rule:
             f"{line_of(node, display)}: {name} must be a mapping with 'kind' and 'podSpec' or "
             f"'images', not {describe(node)}."
         )
-    fields: dict[str, Node] = {}
-    for key_node, value in node.value:
-        key = key_node.value if isinstance(key_node, ScalarNode) else ""
-        if key not in RULE_KEYS:
-            close = difflib.get_close_matches(key, RULE_KEYS, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(
-                f"{line_of(key_node, display)}: unknown key {key!r} in {name}{hint}. A rule "
-                f"takes {', '.join(RULE_KEYS)}."
-            )
-        if key in fields:
-            raise ConfigError(f"{line_of(key_node, display)}: {key!r} is set twice in {name}.")
-        fields[key] = value
+    fields = read_fields(node, RULE_KEYS, name, "A rule", display)
     if "kind" not in fields:
         raise ConfigError(
             f"{line_of(node, display)}: {name} has no 'kind'. Name the kind it applies to, "
