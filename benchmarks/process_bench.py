@@ -83,22 +83,30 @@ def startup(sizes: Sizes, work: Path, summary: Summary) -> Table:
         )
     )
     baseline = medians["python -c pass"]
+    floor = medians[FLOOR]
     table = Table(
         "Start-up: one small manifest, as a commit hook runs it",
-        ["command", "median wall ms", "× python -c pass"],
+        ["command", "median wall ms", "× python -c pass", "× the floor"],
     )
     for label, seconds in medians.items():
-        table.add(label, f"{seconds * 1000:.0f}", ratio(seconds, baseline))
+        table.add(
+            label, f"{seconds * 1000:.0f}", ratio(seconds, baseline), f"{seconds / floor:.2f}×"
+        )
     table.notes.append(
         f"Medians of {sizes.startup_repeats} runs of each command, taken in turns, in {where}."
     )
     pinner_seconds = medians["pinner check deployment.yaml"]
-    floor = medians[FLOOR]
     summary.add(
         "start-up ≤4× python -c pass",
         f"{ratio(pinner_seconds, baseline)} (importing typer and ruamel.yaml alone: "
         f"{ratio(floor, baseline)})",
         pinner_seconds <= 4 * baseline,
+    )
+    # The floor is what pinner's dependencies cost to import; what pinner adds is its own.
+    summary.add(
+        "start-up ≤1.2× python -c 'import typer, ruamel.yaml'",
+        f"{pinner_seconds / floor:.2f}×",
+        pinner_seconds <= 1.2 * floor,
     )
     return table
 

@@ -1,7 +1,7 @@
 """benchmarks/README.md's figures, written from a run's results.
 
 The file has two parts. Above MARKER: how the figures are measured, written by hand. Below it:
-the latest figures, which only `python benchmarks/run.py --write-readme` writes, replacing
+the latest figures, which only `python -m benchmarks.run --write-readme` writes, replacing
 everything below the marker with the run's report. A hand edit below the marker would be lost
 at the next run, which is the point: the figures on the page are always those of a real run.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 README = Path(__file__).resolve().parent / "README.md"
 MARKER = (
-    "<!-- Everything below is written by `python benchmarks/run.py --write-readme`; "
+    "<!-- Everything below is written by `python -m benchmarks.run --write-readme`; "
     "edits below this line are lost at the next run. -->"
 )
 

@@ -7,6 +7,9 @@ file must hold the digest the registry has for its tag.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import re
 import sys
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from benchmarks.common import Sizes, Summary, Table, ratio, run_pinner
+from benchmarks.common import Sizes, Summary, Table, ratio
 from benchmarks.measure import child_env, process_cpu_seconds, run_child, settled_copy, timed
 from benchmarks.registry_bench import (
     TAGS_PER_REPOSITORY,
@@ -26,6 +29,7 @@ from benchmarks.registry_bench import (
     skopeo_seconds_per_image,
 )
 from benchmarks.synth import write_resolution_tree
+from pinner.cli import main as pinner_main
 from tests.support.registry_server import RegistryServer
 
 PIN = ["pin", "--no-config", "--quiet", "--format", "json"]
@@ -64,18 +68,28 @@ class Resolution:
     def resolve(self, tree: Path, references: Sequence[str], extra: Sequence[str] = ()) -> Run:
         """``pin --dry-run`` in this process: scan, resolve and plan, no writes.
 
-        The digests pinner found come back through ``--write-digests`` and are checked.
+        The digests pinner found come back in its JSON report (``--dry-run`` writes no lock
+        either) and are checked.
         """
-        lock = self.work / "lock.txt"
-        lock.unlink(missing_ok=True)
+        report = io.StringIO()
         mark = self.server.log_mark()
-        arguments = [*PIN, "--dry-run", "--write-digests", str(lock), *extra, str(tree)]
+        arguments = [*PIN, "--dry-run", *extra, str(tree)]
+
+        def pin_once() -> None:
+            report.seek(0)
+            report.truncate()
+            with contextlib.redirect_stdout(report), contextlib.redirect_stderr(io.StringIO()):
+                code = pinner_main(arguments)
+            if code != 1:
+                raise RuntimeError(f"pinner {' '.join(arguments)} exited {code}")
+
         registry_before, cpu_before = self.registry_cpu(), time.process_time()
-        seconds = timed(lambda: run_pinner(arguments, (1,)))
+        seconds = timed(pin_once)
         pinner_cpu = time.process_time() - cpu_before
         registry_cpu = self.registry_cpu() - registry_before
         self.check_requests(references, mark)
-        found = dict(line.rsplit("@", 1) for line in lock.read_text().splitlines())
+        changes = json.loads(report.getvalue())["changes"]
+        found = {change["image"]: change["new_image"].rsplit("@", 1)[1] for change in changes}
         for reference in set(references):
             if found.get(reference) != self.digest(reference):
                 raise AssertionError(f"pinner found {found.get(reference)} for {reference}")
@@ -192,7 +206,7 @@ def resolution(sizes: Sizes, work: Path, summary: Summary) -> tuple[Table, Table
             f"The tags are in repositories of {TAGS_PER_REPOSITORY}; each is named twice, in "
             f"{files} Deployment files. Every pinner run sent exactly {count} HEAD requests for "
             f"the {count} distinct references and no manifest GET (asserted from the "
-            "registry's access log), and every digest it found (`--write-digests`) or wrote is "
+            "registry's access log), and every digest it found (its JSON report) or wrote is "
             "the one pushed. `--dry-run` rows time the resolver (scan, resolve, plan; no "
             "writes). skopeo's per-image median is extrapolated to all references. The proxy "
             "(benchmarks/proxy.py, its own process) delays each request to model a network "

@@ -1,8 +1,10 @@
 """Run every benchmark of issue 6 and print the figures as markdown tables.
 
-    python benchmarks/run.py            # the full run (minutes; run it on a quiet machine)
-    python benchmarks/run.py --quick    # a smoke run for CI (seconds): it runs, numbers come out
-    python benchmarks/run.py --write-readme   # the full run, its figures into benchmarks/README.md
+    python -m benchmarks.run            # the full run (minutes; run it on a quiet machine)
+    python -m benchmarks.run --quick    # a smoke run for CI (seconds): it runs, numbers come out
+    python -m benchmarks.run --write-readme   # the full run, its figures into benchmarks/README.md
+
+Run from the top of the checkout, which is how ``benchmarks`` and ``tests.support`` import.
 
 It sets up what it needs in a temporary folder: synthetic manifest trees, the shared corpus of
 real manifests (read where it lies), and the real registry (Debian's docker-registry, started on
@@ -20,18 +22,17 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from benchmarks.common import FULL, QUICK, Sizes, Summary, Table
+from benchmarks.helm_bench import values_search_cost
+from benchmarks.kustomize_bench import graph_cost
+from benchmarks.measure import machine
+from benchmarks.process_bench import memory, startup
+from benchmarks.readme import README, ReadmeError, provenance, read_page, write_figures
+from benchmarks.resolve_bench import resolution
+from benchmarks.scan_bench import scale_files, throughput
+from tests.support.corpus import corpus_root, eval_corpus_root
 
-from benchmarks.common import FULL, QUICK, Sizes, Summary, Table  # noqa: E402
-from benchmarks.helm_bench import values_search_cost  # noqa: E402
-from benchmarks.measure import machine  # noqa: E402
-from benchmarks.process_bench import memory, startup  # noqa: E402
-from benchmarks.readme import README, ReadmeError, provenance, read_page, write_figures  # noqa: E402
-from benchmarks.resolve_bench import resolution  # noqa: E402
-from benchmarks.scan_bench import scale_files, throughput  # noqa: E402
-from tests.support.corpus import corpus_root, eval_corpus_root  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 REQUIRED_BINARIES = ("docker-registry", "skopeo")
 
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         tables: list[Table] = []
         tables.append(throughput(sizes, work, corpus_root(), summary))
         tables.append(values_search_cost(sizes, helm_workloads(sizes), summary))
+        tables.append(graph_cost(sizes, corpus_root(), summary))
         tables.append(startup(sizes, work, summary))
         resolved, scale_by_images = resolution(sizes, work, summary)
         tables.append(resolved)
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         tables.append(memory(sizes, work, largest_tree, summary))
         tables += [scale_by_files, scale_by_images]
     mode = "quick smoke run (sizes too small to mean anything)" if args.quick else "full run"
-    command = f"python benchmarks/run.py{' --quick' if args.quick else ''}"
+    command = f"python -m benchmarks.run{' --quick' if args.quick else ''}"
     lines = [f"## Latest figures ({mode}, {time.monotonic() - started:.0f} s)", ""]
     lines += [f"- {fact}" for fact in [*facts, provenance(REPO), f"command: `{command}`"]]
     lines += ["", summary.table().markdown()]

@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pinner.errors import Diagnostic
 from pinner.helm import digest_key_notices
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
 from pinner.manifests.skipped import Skipped
-from pinner.pinning import Tally
 from pinner.policy import is_exempt, is_pinned
+from pinner.tally import Tally
 
 
 @dataclass
 class CheckResult:
     violations: list[ImageSite] = field(default_factory=list)  # images not pinned
-    errors: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)  # each placed where it is
+    notices: list[Diagnostic] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)  # templates, templated images
     tally: Tally = field(default_factory=Tally)
 
@@ -37,13 +38,13 @@ def check_scans(scans: Iterable[FileScan], exempt: Sequence[str]) -> CheckResult
         result.skipped += scan.skipped
         tally.skipped += len(scan.skipped)
         if scan.error is not None:
-            result.errors.append(str(scan.error))
+            result.errors.append(Diagnostic.of(scan.error))
             tally.unreadable += 1
         for site, _, invalid in scan.images:
             tally.references += 1
             if invalid is not None:
                 # Not a reference at all: an error naming file:line (exit 2), counted once.
-                result.errors.append(str(invalid))
+                result.errors.append(Diagnostic.of(invalid))
                 tally.failed += 1
             elif is_exempt(site.image, exempt):
                 tally.exempt += 1

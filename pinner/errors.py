@@ -6,9 +6,43 @@ what went wrong, where, and what to do about it. Bugs are not user errors: they 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import NamedTuple
+
+
+class Location(NamedTuple):
+    """Where a problem is, as data, so reports can place it (GitHub annotations, SARIF, JSON).
+
+    ``path`` is the name reports use for the file (``<stdin>`` for standard input); ``line`` and
+    ``column`` count from 1; ``image`` is the image the problem is about, as written.
+    """
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+    image: str | None = None
+
+
+class Diagnostic(NamedTuple):
+    """An error or a notice as a report shows it: the message, and each place it is about."""
+
+    message: str
+    locations: tuple[Location, ...] = ()
+
+    @classmethod
+    def of(cls, error: PinnerError) -> Diagnostic:
+        return cls(str(error), error.locations)
+
 
 class PinnerError(Exception):
-    """A problem the user can act on. The message is printed as-is, without a traceback."""
+    """A problem the user can act on. The message is printed as-is, without a traceback.
+
+    The message names the place too (``file:line: ...``); ``at`` gives it as data.
+    """
+
+    def __init__(self, message: str, *, at: Iterable[Location] = ()) -> None:
+        super().__init__(message)
+        self.locations = tuple(at)
 
 
 class InvalidReferenceError(PinnerError):
@@ -17,6 +51,10 @@ class InvalidReferenceError(PinnerError):
 
 class ManifestError(PinnerError):
     """A file that cannot be read, decoded or parsed, or whose image cannot be spliced exactly."""
+
+
+class UnreadableFileError(ManifestError):
+    """A file that could not be opened or read at all (missing, no permission, a loop)."""
 
 
 class DigestFileError(PinnerError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pinner.errors import Diagnostic, Location
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.skipped import Skipped
 from pinner.policy import is_pinned
@@ -27,7 +28,7 @@ def without_digest_key(site: ImageSite) -> bool:
     return site.slot is not None and site.slot.key == "tag" and not is_pinned(site.image)
 
 
-def digest_key_notices(sites: Iterable[ImageSite]) -> list[str]:
+def digest_key_notices(sites: Iterable[ImageSite]) -> list[Diagnostic]:
     """One notice per chart (or object) for the blocks with no digest key, in order found."""
     charts: dict[str, list[ImageSite]] = {}
     for site in sites:
@@ -37,13 +38,15 @@ def digest_key_notices(sites: Iterable[ImageSite]) -> list[str]:
     for chart, blocks in charts.items():
         count = "1 image block has" if len(blocks) == 1 else f"{len(blocks)} image blocks have"
         places = ", ".join(f"{_where(site)} {site.field}" for site in blocks)
-        notices.append(
+        message = (
             f"{chart}: {count} no digest key, so pin leaves the tag alone ({places}). Add "
             f'digest: "" to each block where the chart\'s templates use one; or pass '
             f"{OPT_IN_FLAG} ({OPT_IN_KEY}: true in .pinner.yaml) to write the tag as "
             "tag@sha256:..., for templates that join repository:tag; or render the chart "
             "(helm template ... | pinner pin -)."
         )
+        places_as_data = (Location(s.path, s.line, s.column, s.image) for s in blocks)
+        notices.append(Diagnostic(message, tuple(places_as_data)))
     return notices
 
 

@@ -8,7 +8,6 @@ A ``Rule`` (from ``.pinner.yaml``) adds a place in a custom resource. No imports
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 
@@ -31,8 +30,7 @@ WORKLOAD_KINDS: dict[str, WorkloadKind] = {
 }
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """An extra place where images live in a custom resource (from ``.pinner.yaml``)."""
 
     kind: str

@@ -7,17 +7,19 @@ exactly; otherwise it is left as it was and the reasons are reported.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
-from pinner.errors import ManifestError, PinnerError
+from pinner.errors import Diagnostic, Location, ManifestError, PinnerError, UnreadableFileError
 from pinner.manifests.finder import ImageSite, locations
 from pinner.manifests.helm_values import value_edit
 from pinner.manifests.rewrite import Edit, apply_edits
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt, is_pinned
 from pinner.reference import MatchKey, Reference
-from pinner.registry.errors import failure_report
+from pinner.registry.errors import failure_groups
+from pinner.tally import Tally
 
 # Digests for the references no digest file knows: (digests, failure messages), both by key.
 # A failure is a message, or the registry's error (which may be about a whole host).
@@ -45,24 +47,6 @@ class Change:
 
 
 @dataclass
-class Tally:
-    """The figures of the summary line."""
-
-    files: int = 0
-    references: int = 0
-    pinned: int = 0
-    already_pinned: int = 0
-    exempt: int = 0
-    failed: int = 0  # references: not resolved, not valid, or in a file left untouched
-    unreadable: int = 0  # files that could not be read or parsed: their images are unknown
-    skipped: int = 0  # templates and their templated images; blocks pin may not write
-
-    def add(self, other: Tally) -> None:
-        for figure in fields(self):
-            setattr(self, figure.name, getattr(self, figure.name) + getattr(other, figure.name))
-
-
-@dataclass
 class FilePlan:
     scan: FileScan
     changes: list[Change] = field(default_factory=list)
@@ -74,7 +58,7 @@ class FilePlan:
     left_alone: list[ImageSite] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     # What else the changes change: aliases of an anchored image used where no image goes.
-    notices: list[str] = field(default_factory=list)
+    notices: list[Diagnostic] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -91,7 +75,7 @@ class PinRun:
     """What ``pin_scans`` decided for every file, and every digest it used."""
 
     plans: list[FilePlan]
-    errors: list[str]  # failed lookups (each with the places using the image), then the files'
+    errors: list[Diagnostic]  # failed lookups (each placed where the image is used), the files'
     wanted: dict[MatchKey, Reference]  # the references that needed a digest
     digests: dict[MatchKey, str]  # every digest known: the digest files' and the looked up
 
@@ -124,16 +108,20 @@ def pin_scans(
         digests.update(found)
     plans = [plan_file(scan, digests, options) for scan in scans]
     errors = failure_messages(scans, failures, options)
-    errors += [str(error) for plan in plans for error in plan.errors]
+    errors += [Diagnostic.of(error) for plan in plans for error in plan.errors]
     return PinRun(plans, errors, wanted, digests)
 
 
-def offline_lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], Failures]:
-    """``--offline``: no registry is asked, so every reference no digest file knows fails."""
+def offline_lookup(
+    missing: Sequence[Reference], lock: str | None = None
+) -> tuple[dict[MatchKey, str], Failures]:
+    """``--offline``: no registry is asked, so every reference no digest file knows fails, with
+    the command that adds it to ``lock`` (the lock file the run reads or writes)."""
+    file = f" --file {shlex.quote(lock)}" if lock is not None else ""
     return {}, {
         reference.match_key: (
-            f"no known digest for {reference} and --offline forbids asking the registry. "
-            "Add it to a --digests file, or drop --offline."
+            f"no known digest for {reference} and --offline forbids asking the registry. Add it "
+            f"with `pinner lock add{file} {shlex.quote(str(reference))}`, or drop --offline."
         )
         for reference in missing
     }
@@ -141,12 +129,22 @@ def offline_lookup(missing: Sequence[Reference]) -> tuple[dict[MatchKey, str], F
 
 def failure_messages(
     scans: Sequence[FileScan], failures: Mapping[MatchKey, str | PinnerError], options: PinOptions
-) -> list[str]:
+) -> list[Diagnostic]:
     """Each failed lookup once, with every place that uses the image (a host that could not be
-    reached once, with every image on it)."""
+    reached once, with every image on it), in the text and as data."""
     places = sites_by_key(scans, options)
     ordered = dict(sorted(failures.items()))
-    return failure_report(ordered, lambda key: locations(places.get(key, [])))
+    return [
+        Diagnostic(
+            message,
+            tuple(
+                Location(site.path, site.line, site.column, site.image)
+                for key in keys
+                for site in places.get(key, [])
+            ),
+        )
+        for message, keys in failure_groups(ordered, lambda key: locations(places.get(key, [])))
+    ]
 
 
 def needs_digest(site: ImageSite, reference: Reference, options: PinOptions) -> bool:
@@ -180,11 +178,13 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
     if scan.error is None and not scan.images:
         return plan  # no image: nothing to change (a scan keeps no text it will not need)
     if scan.error is not None or scan.source is None:
-        plan.errors.append(scan.error or ManifestError(f"{scan.display}: could not be read."))
+        plan.errors.append(
+            unchanged(scan.error or ManifestError(f"{scan.display}: could not be read."))
+        )
         plan.tally.unreadable = 1
         return plan
     edits: list[Edit] = []
-    plan.errors.extend(scan.invalid)
+    plan.errors.extend(unchanged(error) for error in scan.invalid)
     for site, reference, _ in scan.images:
         plan.tally.references += 1
         if reference is None:
@@ -210,8 +210,14 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
             plan.tally.failed += 1
             plan.errors.append(_unspliceable(site))
             continue
-        # A pin being moved keeps the tag it was written with; a values block keeps its tag.
-        keep_tag = options.keep_tag or reference.digest is not None or site.slot is not None
+        # A pin being moved keeps the tag it was written with; a values block keeps its tag,
+        # and a kustomize entry its newTag (only its digest key is written).
+        keep_tag = (
+            options.keep_tag
+            or reference.digest is not None
+            or site.slot is not None
+            or site.digest_slot is not None
+        )
         new_image = reference.pinned(digest, keep_tag=keep_tag)
         if new_image == site.image:
             plan.tally.already_pinned += 1
@@ -251,16 +257,29 @@ def sites_by_key(scans: Sequence[FileScan], options: PinOptions) -> dict[MatchKe
 def _edit(text: str, site: ImageSite, new_image: str, digest: str) -> Edit:
     if site.slot is not None:
         return value_edit(text, site.start, site.end, site.quote, site.slot, digest)
-    return Edit(
-        site.start, site.end, text[site.start : site.end], f"{site.quote}{new_image}{site.quote}"
-    )
+    old = text[site.start : site.end]
+    if site.digest_slot is not None:  # a kustomize entry: only its digest is written
+        before, after = site.digest_slot
+        return Edit(site.start, site.end, old, f"{before}{site.quote}{digest}{site.quote}{after}")
+    return Edit(site.start, site.end, old, f"{site.quote}{new_image}{site.quote}")
 
 
-def _alias_notices(site: ImageSite, new_image: str) -> list[str]:
+def unchanged(error: PinnerError) -> PinnerError:
+    """A file's error as pin reports it: pin writes a file whole or not at all."""
+    # The reading phase says only what is wrong: `check` changes nothing, so it says nothing else.
+    if isinstance(error, UnreadableFileError) or error.locations == ():
+        return error  # nothing was read: nothing to say about changing it
+    return ManifestError(f"{error} The file was not changed.", at=error.locations)
+
+
+def _alias_notices(site: ImageSite, new_image: str) -> list[Diagnostic]:
     """The alias stays an alias (see pinner.manifests.aliases): say what it changes."""
     return [
-        f"{site.path}:{use.line}: {use.path} is *{use.anchor}, an alias of the "
-        f"image on line {site.line}: pinning changes it to {new_image} too."
+        Diagnostic(
+            f"{site.path}:{use.line}: {use.path} is *{use.anchor}, an alias of the "
+            f"image on line {site.line}: pinning changes it to {new_image} too.",
+            (Location(site.path, use.line, None, site.image),),
+        )
         for use in site.aliases
     ]
 
@@ -268,5 +287,6 @@ def _alias_notices(site: ImageSite, new_image: str) -> list[str]:
 def _unspliceable(site: ImageSite) -> ManifestError:
     return ManifestError(
         f"{site.where}: cannot rewrite {site.image!r} exactly: "
-        f"{site.problem}. Write it as a plain or quoted one-line string; the file was not changed."
+        f"{site.problem}. Write it as a plain or quoted one-line string; the file was not changed.",
+        at=[Location(site.path, site.line, site.column, site.image)],
     )

@@ -5,21 +5,29 @@ Pure functions returning strings: the CLI decides where they go.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pinner.errors import Diagnostic, Location
+from pinner.manifests.files import STDIN_NAME
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.skipped import Skipped
-from pinner.pinning import Change, Tally
 from pinner.policy import is_pinned
 
+if TYPE_CHECKING:
+    # Annotations only: `pinner check` reports no changes, and need not import pin's logic.
+    from pinner.pinning import Change
+    from pinner.tally import Tally
+
 FORMATS = ("text", "json", "github")
+# check and verify also write SARIF, for GitHub code scanning (pinner.sarif).
+REPORT_FORMATS = (*FORMATS, "sarif")
 FIELD_WORDS = {
     "containers": "container",
     "initContainers": "init container",
     "ephemeralContainers": "ephemeral container",
     "volumes": "image volume",
+    "images": "images entry",
 }
 
 
@@ -49,8 +57,49 @@ def site_record(site: ImageSite) -> dict[str, Any]:
     }
 
 
+def site_location(site: ImageSite) -> Location:
+    return Location(site.path, site.line, site.column, site.image)
+
+
+def diagnostic_records(diagnostics: Iterable[Diagnostic]) -> list[dict[str, Any]]:
+    """Errors or notices for JSON: one object for each place each is about (or one, unplaced)."""
+    records: list[dict[str, Any]] = []
+    for diagnostic in diagnostics:
+        for place in diagnostic.locations or (None,):
+            record: dict[str, Any] = {"message": diagnostic.message}
+            if place is not None:
+                record.update((key, value) for key, value in place._asdict().items() if value)
+            records.append(record)
+    return records
+
+
+def github_diagnostics(errors: Iterable[Diagnostic], notices: Iterable[Diagnostic]) -> list[str]:
+    """Workflow commands: one for each place each error or notice is about, so GitHub shows
+    it on that line; a file's own problem on its first line; standard input names no file."""
+    lines = []
+    for level, diagnostics in (("error", errors), ("notice", notices)):
+        for diagnostic in diagnostics:
+            places = [place for place in diagnostic.locations if place.path != STDIN_NAME]
+            if not places:
+                lines.append(github_error(diagnostic.message, level))
+            for place in places:
+                lines.append(
+                    f"::{level} file={_property(place.path)},line={place.line or 1},"
+                    f"col={place.column or 1}::{_data(diagnostic.message)}"
+                )
+    return lines
+
+
 def skipped_record(skip: Skipped) -> dict[str, Any]:
     return {"path": skip.path, "line": skip.line, "column": skip.column, "message": skip.message}
+
+
+def skipped_diagnostics(skipped: Iterable[Skipped]) -> list[Diagnostic]:
+    """What was skipped, as notices placed where it is (SARIF's tool notifications)."""
+    return [
+        Diagnostic(skip.message, (Location(skip.path, skip.line or None, skip.column or None),))
+        for skip in skipped
+    ]
 
 
 def skipped_annotation(skip: Skipped) -> str:
@@ -65,20 +114,20 @@ def skipped_annotation(skip: Skipped) -> str:
 
 def check_report(
     violations: Sequence[ImageSite],
-    errors: Sequence[str],
-    notices: Sequence[str],
+    errors: Sequence[Diagnostic],
+    notices: Sequence[Diagnostic],
     summary: Mapping[str, float],
     output_format: str,
     skipped: Sequence[Skipped] = (),
 ) -> str:
     """Violations as text lines, one JSON document, or GitHub annotations (with the errors)."""
     if output_format == "json":
-        return _json(
+        return json_document(
             {
                 "command": "check",
                 "violations": [site_record(site) for site in violations],
-                "errors": list(errors),
-                "notices": list(notices),
+                "errors": diagnostic_records(errors),
+                "notices": diagnostic_records(notices),
                 "skipped": [skipped_record(skip) for skip in skipped],
                 "summary": dict(summary),
             }
@@ -86,7 +135,16 @@ def check_report(
     if output_format == "github":
         lines = [github_annotation(site, violation_message(site)) for site in violations]
         lines += [skipped_annotation(skip) for skip in skipped]
-        return _lines(lines + _github_messages(errors, notices))
+        return _lines(lines + github_diagnostics(errors, notices))
+    if output_format == "sarif":
+        from pinner import sarif
+
+        findings = [
+            sarif.site_finding(sarif.NOT_PINNED, violation_message(site), site)
+            for site in violations
+        ]
+        passed_over = [*notices, *skipped_diagnostics(skipped)]
+        return json_document(sarif.sarif_document(sarif.CHECK_RULES, findings, errors, passed_over))
     return _lines(f"{site.where}: {violation_message(site)}" for site in violations)
 
 
@@ -96,8 +154,8 @@ def change_line(change: Change) -> str:
 
 def pin_report(
     changes: Sequence[Change],
-    errors: Sequence[str],
-    notices: Sequence[str],
+    errors: Sequence[Diagnostic],
+    notices: Sequence[Diagnostic],
     summary: Mapping[str, float],
     output_format: str,
     *,
@@ -106,13 +164,13 @@ def pin_report(
 ) -> str:
     """Changes made (``written``) or that would be made, in the chosen format."""
     if output_format == "json":
-        return _json(
+        return json_document(
             {
                 "command": "pin",
                 "written": written,
                 "changes": [{**site_record(c.site), "new_image": c.new} for c in changes],
-                "errors": list(errors),
-                "notices": list(notices),
+                "errors": diagnostic_records(errors),
+                "notices": diagnostic_records(notices),
                 "skipped": [skipped_record(skip) for skip in skipped],
                 "summary": dict(summary),
             }
@@ -120,7 +178,7 @@ def pin_report(
     if output_format == "github":
         lines = [_change_annotation(change, written) for change in changes]
         lines += [skipped_annotation(skip) for skip in skipped]
-        return _lines(lines + _github_messages(errors, notices))
+        return _lines(lines + github_diagnostics(errors, notices))
     return _lines(change_line(change) for change in changes)
 
 
@@ -166,6 +224,8 @@ def summary_line(
 
 
 def github_annotation(site: ImageSite, message: str, level: str = "error") -> str:
+    if site.path == STDIN_NAME:  # standard input is no file GitHub could show
+        return github_error(f"{site.where}: {message}", level)
     return (
         f"::{level} file={_property(site.path)},line={site.line},col={site.column}::"
         f"{_data(message)}"
@@ -189,11 +249,9 @@ def _change_annotation(change: Change, written: bool) -> str:
     return github_annotation(change.site, message)
 
 
-def _github_messages(errors: Sequence[str], notices: Sequence[str]) -> list[str]:
-    return [github_error(m) for m in errors] + [github_error(m, "notice") for m in notices]
+def json_document(document: Mapping[str, object]) -> str:
+    import json  # here: a commit hook's text report needs no JSON encoder
 
-
-def _json(document: Mapping[str, object]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -7,7 +7,7 @@ Imports only ``pinner.errors`` and the tables (``pinner.kinds``, ``pinner.helm_s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pinner.errors import ConfigError
 from pinner.helm_shapes import SHAPES, BlockShape
@@ -22,8 +22,10 @@ DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
+    """A NamedTuple, not a dataclass: it is built on every start-up, and a dataclass of this
+    many fields costs a commit hook a millisecond or two more to define."""
+
     exempt: tuple[str, ...] = ()
     keep_tag: bool = False
     # The registry client's default platform; verify and tags use a copy without one.
@@ -46,13 +48,16 @@ class Settings:
     helm_digest_in_tag: bool = False
     config: str | None = None  # the file the settings came from, as messages name it
 
-    def __post_init__(self) -> None:
+    def mirror_of(self, registry: str) -> str | None:
+        """The host that serves ``registry``'s images instead of it, if one does."""
+        return dict(self.mirrors).get(registry)
+
+    def checked(self) -> Settings:
+        """These settings, if a registry client can work with them; ConfigError if not. (The
+        file and the flags are checked as they are read; this guards settings built in code.)"""
         for registry, mirror in self.mirrors:
             if not mirror or "/" in mirror:
                 raise ConfigError(f"The mirror for {registry} must be host[:port], not {mirror!r}.")
         if self.concurrency < 1 or self.per_registry < 1 or self.retries < 0:
             raise ConfigError("Concurrency limits must be at least 1 and retries at least 0.")
-
-    def mirror_of(self, registry: str) -> str | None:
-        """The host that serves ``registry``'s images instead of it, if one does."""
-        return dict(self.mirrors).get(registry)
+        return self

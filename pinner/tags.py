@@ -7,7 +7,7 @@ a HEAD per tag on the bounded lookup pool (``pinner.registry.pool``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pinner.errors import RegistryError
 from pinner.reference import Reference
@@ -44,7 +44,7 @@ def tags_for_digest(
         return TagsResult(found, from_map=True, listed=len(listing.tags))
     bare = Reference(reference.domain, reference.path, None, None)
     jobs: list[tuple[str, str, Callable[[], str | None]]] = [
-        (tag, reference.registry, _head_job(client, replace(bare, tag=tag)))
+        (tag, reference.registry, _head_job(client, bare._replace(tag=tag)))
         for tag in dict.fromkeys(listing.tags)
     ]
     answers, failures = run_bounded(jobs, client.settings, progress)

@@ -14,11 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
+from pinner.errors import Diagnostic, Location
 from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
 from pinner.policy import is_exempt
 from pinner.reference import MatchKey, Reference
-from pinner.registry.errors import ImageNotFoundError, failure_report
+from pinner.registry.errors import ImageNotFoundError, failure_groups
 from pinner.registry.mediatypes import INDEX_TYPES, json_object
 from pinner.registry.platforms import normalize, parse_platform, select_manifest
 from pinner.registry.pool import run_bounded
@@ -85,7 +86,7 @@ class VerifyResult:
     checks: list[PinCheck] = field(default_factory=list)
     # Registry failures, each with the places that use the image; then unreadable files and
     # invalid references.
-    errors: list[str] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
     files: int = 0
     references: int = 0
     not_pinned: int = 0
@@ -119,9 +120,9 @@ def verify_pins(
     pinned: list[tuple[ImageSite, Reference]] = []
     for scan in scans:
         if scan.error is not None:
-            result.errors.append(str(scan.error))
+            result.errors.append(Diagnostic.of(scan.error))
             result.failed += 1
-        result.errors.extend(str(error) for error in scan.invalid)
+        result.errors.extend(Diagnostic.of(error) for error in scan.invalid)
         for site, reference, _ in scan.images:
             result.references += 1
             if reference is None:
@@ -138,7 +139,7 @@ def verify_pins(
     for _, reference in pinned:
         digests.setdefault(_digest_key(reference), reference)
         if reference.tag is not None:
-            bare = replace(reference, digest=None)
+            bare = reference._replace(digest=None)
             entry = tags.setdefault(reference.match_key, (bare, set()))
             entry[1].add(_digest(reference))
 
@@ -168,11 +169,22 @@ def verify_pins(
         state = answers[lookups[1]] if len(lookups) > 1 else None
         assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
         result.checks.append(_judge(site, reference, exists, state))
-    # One error per failed lookup, and one per host that could not be reached.
-    registry_errors = failure_report(
-        {lookup: failures[lookup] for lookup in failed_sites},
-        lambda lookup: ", ".join(site.where for site in failed_sites[lookup]),
-    )
+    # One error per failed lookup, and one per host that could not be reached; each placed at
+    # every image it speaks for.
+    registry_errors = [
+        Diagnostic(
+            message,
+            tuple(
+                Location(site.path, site.line, site.column, site.image)
+                for lookup in lookups
+                for site in failed_sites[lookup]
+            ),
+        )
+        for message, lookups in failure_groups(
+            {lookup: failures[lookup] for lookup in failed_sites},
+            lambda lookup: ", ".join(site.where for site in failed_sites[lookup]),
+        )
+    ]
     result.errors = registry_errors + result.errors
     return result
 

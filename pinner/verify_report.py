@@ -1,4 +1,4 @@
-"""``pinner verify``'s results as text lines, one JSON document, or GitHub annotations.
+"""``pinner verify``'s results as text lines, one JSON document, GitHub annotations or SARIF.
 
 Pure functions returning strings; the CLI decides where they go. Each finding is a sentence
 with a hint (``finding_message``).
@@ -6,16 +6,19 @@ with a hint (``finding_message``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from pinner.errors import Diagnostic
 from pinner.manifests.skipped import Skipped
 from pinner.report import (
+    diagnostic_records,
     github_annotation,
-    github_error,
+    github_diagnostics,
+    json_document,
     site_record,
     skipped_annotation,
+    skipped_diagnostics,
     skipped_record,
 )
 from pinner.verify import DRIFT, MISSING, OK, PLATFORM, PinCheck, VerifyResult
@@ -54,7 +57,7 @@ def finding_message(check: PinCheck) -> str | None:
 
 def verify_report(
     result: VerifyResult,
-    notices: Sequence[str],
+    notices: Sequence[Diagnostic],
     seconds: float,
     output_format: str,
     skipped: Sequence[Skipped] = (),
@@ -64,12 +67,29 @@ def verify_report(
         document = {
             "command": "verify",
             "results": [_record(check) for check in result.checks],
-            "errors": list(result.errors),
-            "notices": list(notices),
+            "errors": diagnostic_records(result.errors),
+            "notices": diagnostic_records(notices),
             "skipped": [skipped_record(skip) for skip in skipped],
             "summary": summary_record(result, seconds, len(skipped)),
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json_document(document)
+    if output_format == "sarif":
+        from pinner import sarif
+
+        rules = {MISSING: sarif.MISSING, DRIFT: sarif.DRIFT, PLATFORM: sarif.PLATFORM}
+        findings = [
+            sarif.site_finding(rules[check.status], message, check.site)
+            for check in result.checks
+            if (message := finding_message(check)) is not None
+        ]
+        return json_document(
+            sarif.sarif_document(
+                sarif.VERIFY_RULES,
+                findings,
+                result.errors,
+                [*notices, *skipped_diagnostics(skipped)],
+            )
+        )
     lines: list[str] = []
     for check in result.checks:
         message = finding_message(check)
@@ -83,8 +103,7 @@ def verify_report(
             lines.append(f"{check.site.where}: {prefix}{message}")
     if output_format == "github":
         lines += [skipped_annotation(skip) for skip in skipped]
-        lines += [github_error(message) for message in result.errors]
-        lines += [github_error(message, "notice") for message in notices]
+        lines += github_diagnostics(result.errors, notices)
     return "".join(f"{line}\n" for line in lines)
 
 

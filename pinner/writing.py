@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
+from pinner.errors import Diagnostic, Location
 from pinner.manifests.rewrite import PendingWrite, write_all_atomic
 from pinner.pinning import FilePlan
 
 
-def write_plans(plans: Sequence[FilePlan]) -> list[str]:
+def write_plans(plans: Sequence[FilePlan]) -> list[Diagnostic]:
     """Write every plan's new text; return why each file that could not be written was not."""
     errors = []
     pending = [_pending(plan) for plan in plans]
@@ -42,14 +43,16 @@ def _pending(plan: FilePlan) -> PendingWrite:
     return PendingWrite(source.path, source.encode(plan.new_text), source.raw, source.identity)
 
 
-def _write_failure(plan: FilePlan, failure: Exception) -> str:
-    """Why a planned file could not be written, as the user is told."""
+def _write_failure(plan: FilePlan, failure: Exception) -> Diagnostic:
+    """Why a planned file could not be written, as the user is told, placed at the file."""
+    place = (Location(plan.scan.display),)
     if isinstance(failure, OSError):
-        return (
+        message = (
             f"{plan.scan.display}: cannot write the file ({failure.strerror}); it was not "
             "changed. Check the permissions of the file and its folder."
         )
-    return str(failure)
+        return Diagnostic(message, place)
+    return Diagnostic(str(failure), place)
 
 
 def _unwritten(plan: FilePlan) -> None:

@@ -7,16 +7,18 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
 
 import typer
 
-from pinner.errors import PinnerError
+from pinner.cli.help import PinnerCommand
+from pinner.errors import Diagnostic, PinnerError
 from pinner.report import FORMATS
 
 EXIT_OK = 0
 EXIT_CHANGES = 1  # files changed (or would), violations, drift
 EXIT_ERROR = 2  # pinner could not do its job
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 RED = "\033[31m"
 YELLOW = "\033[33m"
 RESET = "\033[0m"
@@ -26,6 +28,8 @@ app = typer.Typer(
     help="Pin every container image in Kubernetes manifests to an immutable digest.",
     add_completion=False,
     no_args_is_help=True,
+    # Plain click help, panels and all (pinner.cli.help): rich's tables cut names at 80 columns.
+    rich_markup_mode=None,
     # Locals in a traceback could hold credentials: never show them.
     pretty_exceptions_show_locals=False,
 )
@@ -54,8 +58,16 @@ def _commands(
     pass
 
 
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def command(**settings: Any) -> Callable[[Command], Command]:
+    """``app.command``, with pinner's help layout."""
+    return app.command(cls=PinnerCommand, **settings)
+
+
 def fail_usage(message: str) -> typer.Exit:
-    err(f"pinner: {message}")
+    print_errors([message])
     return typer.Exit(EXIT_ERROR)
 
 
@@ -72,9 +84,9 @@ def user_errors(*cleanup: Callable[[], None]) -> Iterator[None]:
         raise typer.Exit(EXIT_ERROR) from None
 
 
-def check_format(output_format: str) -> None:
-    if output_format not in FORMATS:
-        raise fail_usage(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}.")
+def check_format(output_format: str, formats: Sequence[str] = FORMATS) -> None:
+    if output_format not in formats:
+        raise fail_usage(f"--format must be one of {', '.join(formats)}, not {output_format!r}.")
 
 
 def err(text: str) -> None:
@@ -108,15 +120,15 @@ def print_notices(messages: Iterable[str]) -> None:
         err(f"{paint('notice:', YELLOW, sys.stderr)} {message}")
 
 
-def exit_code(errors: Sequence[str], problems: bool) -> int:
+def exit_code(errors: Sequence[object], problems: bool) -> int:
     """2 if pinner could not do all of its job, else 1 if it found (or made) changes, else 0."""
     return max(EXIT_ERROR if errors else EXIT_OK, EXIT_CHANGES if problems else EXIT_OK)
 
 
 def finish(
     report: str,
-    errors: Sequence[str],
-    notices: Sequence[str],
+    errors: Sequence[Diagnostic],
+    notices: Sequence[Diagnostic],
     summary: str,
     code: int,
     *,
@@ -129,9 +141,9 @@ def finish(
     if report or output_format != "text":
         show(report)
     if output_format == "text":
-        print_errors(errors)
+        print_errors(error.message for error in errors)
         if not quiet:
-            print_notices(notices)
+            print_notices(notice.message for notice in notices)
     if not quiet:
         err(summary)
     raise typer.Exit(code)

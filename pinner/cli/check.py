@@ -1,29 +1,35 @@
 """``pinner check``: report every image that is not pinned, offline, with Gatekeeper's rule."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer reads the command's annotations at run
+# time, and string annotations would be compiled and evaluated on every start-up (milliseconds).
 import time
 from contextlib import closing
 
 from pinner.check import check_scans
-from pinner.cli.app import app, check_format, exit_code, finish
+from pinner.cli.app import check_format, command, exit_code, finish
 from pinner.cli.common import command_settings, iter_scan_arguments
 from pinner.cli.options import (
     ConfigFile,
     Exclude,
     Exempt,
-    Format,
     Jobs,
     MaxFileSize,
     NoConfig,
     Paths,
     Quiet,
+    ReportFormat,
 )
 from pinner.cli.progress import Progress
-from pinner.report import check_report, summary_line, summary_record
+from pinner.report import (
+    REPORT_FORMATS,
+    check_report,
+    skipped_diagnostics,
+    summary_line,
+    summary_record,
+)
 
 
-@app.command(
+@command(
     epilog="Examples:\n\n"
     "pinner check k8s/ --exempt 'registry.k8s.io/pause*'\n\n"
     "kustomize build . | pinner check - --format github",
@@ -31,7 +37,7 @@ from pinner.report import check_report, summary_line, summary_record
 def check(
     paths: Paths = None,
     exempt: Exempt = None,
-    output_format: Format = "text",
+    output_format: ReportFormat = "text",
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,
     jobs: Jobs = None,
@@ -39,8 +45,8 @@ def check(
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """Report every image not pinned by digest (offline; exit 1 if any)."""
-    check_format(output_format)
+    """Report images not pinned by digest (offline; exit 1 if any)."""
+    check_format(output_format, REPORT_FORMATS)
     started = time.monotonic()
     settings = command_settings(
         config, no_config, exempt=exempt, exclude=exclude, max_file_size=max_file_size, jobs=jobs
@@ -59,7 +65,7 @@ def check(
     finish(
         report,
         result.errors,
-        [skip.message for skip in result.skipped] + result.notices,
+        [*skipped_diagnostics(result.skipped), *result.notices],
         summary_line("check", result.tally, seconds, not_pinned=not_pinned),
         exit_code(result.errors, bool(result.violations)),
         output_format=output_format,

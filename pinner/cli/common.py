@@ -6,7 +6,7 @@ import sys
 from collections.abc import Generator, Sequence
 from pathlib import Path
 
-from pinner.cli.app import fail_usage, user_errors
+from pinner.cli.app import err, fail_usage, user_errors
 from pinner.cli.progress import Progress
 from pinner.config.file import Given
 from pinner.config.settings import load_settings
@@ -14,6 +14,11 @@ from pinner.manifests.files import read_capped
 from pinner.manifests.scan import FileScan, is_stdin, iter_scans, scan_stdin
 from pinner.settings import Settings
 from pinner.sizes import SIZE_FORMS, parse_size
+
+STDIN_PROMPT = (
+    "pinner: reading manifests from standard input; end with Ctrl-D (Ctrl-Z then Enter on "
+    "Windows), or press Ctrl-C to stop."
+)
 
 
 def command_settings(
@@ -95,6 +100,8 @@ def iter_scan_arguments(
     """``scan_arguments`` one file at a time (see ``pinner.manifests.scan.iter_scans``)."""
     arguments = list(paths or ["."])
     if is_stdin(arguments):
+        if sys.stdin.isatty():  # a person typing, or a pipe forgotten: say what pinner waits for
+            err(STDIN_PROMPT)
         # One byte more than pinner reads tells the scan that the input is too large.
         raw = read_capped(sys.stdin.buffer, settings.max_file_size)
         yield scan_stdin(raw, settings.rules, settings.max_file_size, settings.helm_shapes)

@@ -1,4 +1,7 @@
-"""Options shared by several commands, declared once."""
+"""Options shared by several commands, declared once, each in the help panel it belongs to.
+
+Help texts are kept to about one line at 80 columns (see pinner.cli.help); the reference is
+docs/options.md."""
 
 from __future__ import annotations
 
@@ -9,13 +12,19 @@ import typer
 
 from pinner.settings import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
+# The help panels, in the order commands list them.
+IMAGES = "Images"
+DIGESTS = "Digests"
+OUTPUT = "Output"
+REGISTRIES = "Registries"
+FILES = "Files and settings"
+
 # typer reads these annotations at run time, so they must stay real typing objects.
 Paths = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Argument(
         metavar="[PATH]...",
-        help="Files or folders (searched for *.yaml, *.yml, *.json); '-' reads standard input. "
-        "Default: the current folder.",
+        help="Files or folders (*.yaml, *.yml, *.json), or '-' for standard input. Default: '.'.",
         show_default=False,
     ),
 ]
@@ -24,9 +33,9 @@ Exempt = Annotated[
     typer.Option(
         "--exempt",
         metavar="PATTERN",
-        help="Leave this image alone: an exact image, or a prefix when it ends in '*'. Adds to "
-        ".pinner.yaml's exempt. Repeatable.",
+        help="Leave IMAGE or PREFIX* alone. Repeatable.",
         show_default=False,
+        rich_help_panel=IMAGES,
     ),
 ]
 Exclude = Annotated[
@@ -34,25 +43,39 @@ Exclude = Annotated[
     typer.Option(
         "--exclude",
         metavar="GLOB",
-        help="Skip files whose path relative to the folder named (or any part of it) matches "
-        "this glob, e.g. 'charts/**'. Adds to .pinner.yaml's exclude. Repeatable.",
+        help="Skip files matching GLOB. Repeatable.",
         show_default=False,
+        rich_help_panel=FILES,
     ),
 ]
 Format = Annotated[
     str,
-    typer.Option("--format", metavar="text|json|github", help="Output format."),
+    typer.Option(
+        "--format", metavar="text|json|github", help="Output format.", rich_help_panel=OUTPUT
+    ),
+]
+# check and verify also write SARIF, for GitHub code scanning.
+ReportFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        metavar="text|json|github|sarif",
+        help="Output format.",
+        rich_help_panel=OUTPUT,
+    ),
 ]
 Quiet = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Print only errors: no summary, no notices.")
+    bool,
+    typer.Option("--quiet", "-q", help="Print only errors.", rich_help_panel=OUTPUT),
 ]
 Platform = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--platform",
         metavar="OS/ARCH[/VARIANT]",
-        help="Pin this platform's manifest instead of the multi-arch index.",
+        help="Pin this platform's image, not the index.",
         show_default=False,
+        rich_help_panel=IMAGES,
     ),
 ]
 # pin's --platform, read the other way round by verify: the platform the pins were made for.
@@ -61,9 +84,9 @@ PinnedPlatform = Annotated[
     typer.Option(
         "--platform",
         metavar="OS/ARCH[/VARIANT]",
-        help="The pins are this platform's manifests (as pinned with pin --platform): expect "
-        "them, and judge drift against them, instead of warning.",
+        help="The pins were made with pin --platform.",
         show_default=False,
+        rich_help_panel=IMAGES,
     ),
 ]
 DigestFiles = Annotated[
@@ -71,31 +94,51 @@ DigestFiles = Annotated[
     typer.Option(
         "--digests",
         metavar="FILE",
-        help="Known digests: REFERENCE@sha256:... lines, or `gcloud builds describe "
-        "--format=json` output. Repeatable.",
+        help="Lock file or Cloud Build JSON. Repeatable.",
         show_default=False,
+        rich_help_panel=DIGESTS,
     ),
 ]
 Offline = Annotated[
-    bool, typer.Option("--offline", help="Use only --digests; never ask a registry.")
+    bool,
+    typer.Option(
+        "--offline", help="Use only --digests; never ask a registry.", rich_help_panel=DIGESTS
+    ),
 ]
 Update = Annotated[
     bool,
-    typer.Option("--update", help="Move name:tag@sha256:... pins to the tag's current digest."),
+    typer.Option(
+        "--update", help="Move name:tag@sha256:… to the tag's digest.", rich_help_panel=IMAGES
+    ),
 ]
 DryRun = Annotated[
-    bool, typer.Option("--dry-run", help="Change nothing; exit 1 if something would change.")
+    bool,
+    typer.Option(
+        "--dry-run", help="Change nothing; exit 1 if something would.", rich_help_panel=OUTPUT
+    ),
 ]
 Diff = Annotated[
-    bool, typer.Option("--diff", help="Print a unified diff instead of writing; exit 1 if any.")
+    bool,
+    typer.Option(
+        "--diff", help="Print a diff, write nothing; exit 1 if any.", rich_help_panel=OUTPUT
+    ),
 ]
 WriteDigests = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
         "--write-digests",
         metavar="FILE",
-        help="Record every digest used, as a lock file --digests accepts.",
+        help="Record the digests used in this lock file.",
         show_default=False,
+        rich_help_panel=DIGESTS,
+    ),
+]
+PruneDigests = Annotated[
+    bool,
+    typer.Option(
+        "--prune-digests",
+        help="Drop lock entries of tags this run did not see.",
+        rich_help_panel=DIGESTS,
     ),
 ]
 InsecureRegistries = Annotated[
@@ -103,8 +146,9 @@ InsecureRegistries = Annotated[
     typer.Option(
         "--insecure-registry",
         metavar="HOST[:PORT]",
-        help="Allow plain http to this registry. Repeatable.",
+        help="Allow plain http to it. Repeatable.",
         show_default=False,
+        rich_help_panel=REGISTRIES,
     ),
 ]
 Mirrors = Annotated[
@@ -112,8 +156,9 @@ Mirrors = Annotated[
     typer.Option(
         "--mirror",
         metavar="REGISTRY=HOST[:PORT]",
-        help="Resolve REGISTRY's images through a mirror; names are written as they were.",
+        help="Resolve REGISTRY's images through HOST.",
         show_default=False,
+        rich_help_panel=REGISTRIES,
     ),
 ]
 GcloudHosts = Annotated[
@@ -121,8 +166,9 @@ GcloudHosts = Annotated[
     typer.Option(
         "--gcloud-host",
         metavar="HOST",
-        help="Use `gcloud auth print-access-token` credentials for this registry too. Repeatable.",
+        help="Log in to it with gcloud too. Repeatable.",
         show_default=False,
+        rich_help_panel=REGISTRIES,
     ),
 ]
 ConfigFile = Annotated[
@@ -130,20 +176,24 @@ ConfigFile = Annotated[
     typer.Option(
         "--config",
         metavar="FILE",
-        help="Read settings from FILE instead of the nearest .pinner.yaml.",
+        help="Read settings from FILE, not .pinner.yaml.",
         show_default=False,
+        rich_help_panel=FILES,
     ),
 ]
 NoConfig = Annotated[
-    bool, typer.Option("--no-config", help="Ignore .pinner.yaml files; use only the flags.")
+    bool,
+    typer.Option(
+        "--no-config", help="Ignore .pinner.yaml; use only the flags.", rich_help_panel=FILES
+    ),
 ]
 KeepTag = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(
         "--keep-tag/--no-keep-tag",
-        help="Write name:tag@sha256:... instead of name@sha256:... (default: no, or "
-        ".pinner.yaml's keep_tag).",
+        help="Write name:tag@sha256:…, not name@sha256:…",
         show_default=False,
+        rich_help_panel=IMAGES,
     ),
 ]
 Timeout = Annotated[
@@ -152,9 +202,9 @@ Timeout = Annotated[
         "--timeout",
         metavar="SECONDS",
         min=0.1,
-        help="Give up on a registry that takes longer than this to connect or to send data "
-        "(default: 10 to connect, 30 to read); a failed request is retried 3 times.",
+        help="Time limit to connect/read (default 10/30).",
         show_default=False,
+        rich_help_panel=REGISTRIES,
     ),
 ]
 Concurrency = Annotated[
@@ -164,8 +214,9 @@ Concurrency = Annotated[
         metavar="N",
         min=1,
         max=MAX_CONCURRENCY,
-        help=f"Ask the registries about at most N images at once (default: {DEFAULT_CONCURRENCY}).",
+        help=f"At most N lookups at once (default: {DEFAULT_CONCURRENCY}).",
         show_default=False,
+        rich_help_panel=REGISTRIES,
     ),
 ]
 MaxFileSize = Annotated[
@@ -173,9 +224,9 @@ MaxFileSize = Annotated[
     typer.Option(
         "--max-file-size",
         metavar="SIZE",
-        help="Refuse, unread, any file or standard input larger than SIZE: bytes, or a number "
-        "with K, M or G (binary), e.g. 64M (default: 16M, or .pinner.yaml's max_file_size).",
+        help="Refuse larger files (default: 16M).",
         show_default=False,
+        rich_help_panel=FILES,
     ),
 ]
 Jobs = Annotated[
@@ -184,17 +235,17 @@ Jobs = Annotated[
         "--jobs",
         metavar="N",
         min=1,
-        help="Read a tree of 128 files and 512K or more in at most N processes (default: one "
-        "per CPU pinner may use, at most 8; 1 reads every file in this process).",
+        help="Read a large tree in N processes.",
         show_default=False,
+        rich_help_panel=FILES,
     ),
 ]
 HelmDigestInTag = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(
         "--helm-digest-in-tag/--no-helm-digest-in-tag",
-        help="Where a Helm values image block has no digest key, write its tag as "
-        "tag@sha256:... (default: no, or .pinner.yaml's helm_digest_in_tag).",
+        help="Helm values with no digest key: write tag@sha256:….",
         show_default=False,
+        rich_help_panel=IMAGES,
     ),
 ]

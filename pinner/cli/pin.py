@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import partial
 
-from pinner.cli.app import app, check_format, err, exit_code, finish, out, user_errors
+from pinner.cli.app import (
+    check_format,
+    command,
+    err,
+    exit_code,
+    fail_usage,
+    finish,
+    out,
+    user_errors,
+)
 from pinner.cli.common import command_settings, scan_arguments
 from pinner.cli.options import (
     Concurrency,
@@ -27,6 +37,7 @@ from pinner.cli.options import (
     Offline,
     Paths,
     Platform,
+    PruneDigests,
     Quiet,
     Timeout,
     Update,
@@ -34,15 +45,16 @@ from pinner.cli.options import (
 )
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import online_lookup
+from pinner.errors import Diagnostic
 from pinner.helm import digest_key_notices, skipped_block
 from pinner.lockfile import load_digest_files, write_lock_file
 from pinner.manifests.scan import is_stdin
 from pinner.pinning import FilePlan, PinOptions, PinRun, offline_lookup, pin_scans
-from pinner.report import pin_report, summary_line, summary_record
+from pinner.report import pin_report, skipped_diagnostics, summary_line, summary_record
 from pinner.writing import unified_diff, write_plans
 
 
-@app.command(
+@command(
     epilog="Examples:\n\n"
     "pinner pin k8s/\n\n"
     "pinner pin --diff --offline --digests digests.txt .\n\n"
@@ -58,6 +70,7 @@ def pin(
     dry_run: DryRun = False,
     diff: Diff = False,
     write_digests: WriteDigests = None,
+    prune_digests: PruneDigests = False,
     exempt: Exempt = None,
     platform: Platform = None,
     insecure_registry: InsecureRegistries = None,
@@ -73,8 +86,10 @@ def pin(
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """Pin images to digests, byte for byte (exit 1 if files changed)."""
+    """Pin images to digests, byte for byte (exit 1 if any changed)."""
     check_format(output_format)
+    if prune_digests and write_digests is None:
+        raise fail_usage("--prune-digests prunes the lock --write-digests FILE writes; name it.")
     started = time.monotonic()
     settings = command_settings(
         config,
@@ -102,7 +117,10 @@ def pin(
         known = load_digest_files(digest_files or ())
     progress = Progress.for_terminal(quiet)
     scans = scan_arguments(paths, settings, progress)
-    lookup = offline_lookup if offline else online_lookup(settings, progress)
+    # A missing digest offline names the command that adds it to the lock this run uses.
+    lock = write_digests or next(iter(digest_files or ()), None)
+    offline_in_lock = partial(offline_lookup, lock=None if lock is None else str(lock))
+    lookup = offline_in_lock if offline else online_lookup(settings, progress)
     run = pin_scans(scans, known, options, lookup)
     stdin_mode, write = is_stdin(paths or ["."]), not (dry_run or diff)
     changed = _emit(run, stdin_mode=stdin_mode, write=write, diff=diff)
@@ -110,10 +128,16 @@ def pin(
     skipped = [skip for scan in scans for skip in scan.skipped]
     notices = digest_key_notices(left)
     notices += [notice for plan in run.plans for notice in plan.notices]
-    if write_digests is not None and not run.errors:
-        lock_notices, lock_errors = write_lock_file(write_digests, scans, options, run)
+    if write_digests is not None and not run.errors and write:
+        lock_notices, lock_errors = write_lock_file(
+            write_digests, scans, options, run, prune=prune_digests
+        )
         notices += lock_notices
         run.errors += lock_errors
+    elif write_digests is not None and not run.errors:  # --dry-run and --diff write nothing
+        notices.append(
+            Diagnostic(f"{'--diff' if diff else '--dry-run'}: {write_digests} was not written.")
+        )
     tally, seconds = run.tally(), time.monotonic() - started
     written = write and not run.errors if stdin_mode else write
     summary = summary_record(tally, seconds)
@@ -129,7 +153,7 @@ def pin(
     finish(
         "" if quiet and output_format == "text" else report,
         run.errors,
-        [skip.message for skip in skipped] + notices,
+        [*skipped_diagnostics(skipped), *notices],
         summary_line("pin", tally, seconds),
         # A filter that wrote its stream did its job; exit 1 would break `set -o pipefail`.
         exit_code(run.errors, changed and not (stdin_mode and write)),

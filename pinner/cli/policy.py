@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from pinner.cli.app import app, out
+from pinner.cli.app import command, out
 from pinner.cli.common import command_settings
 from pinner.cli.options import ConfigFile, Exempt, NoConfig
 from pinner.gatekeeper import policy_yaml
 
 
-@app.command(
+@command(
     epilog="Example: pinner policy --exempt 'registry.k8s.io/pause*' | kubectl apply -f -",
 )
 def policy(exempt: Exempt = None, config: ConfigFile = None, no_config: NoConfig = False) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pinner.cli.app import app, out, user_errors
+from pinner.cli.app import command, out, user_errors
 from pinner.cli.common import command_settings
 from pinner.cli.options import (
     ConfigFile,
@@ -20,7 +20,7 @@ from pinner.cli.options import (
 from pinner.reference import parse_reference
 
 
-@app.command(epilog="Example: pinner digest nginx:1.25 --platform linux/arm64")
+@command(epilog="Example: pinner digest nginx:1.25 --platform linux/arm64")
 def digest(
     image: Annotated[str, typer.Argument(metavar="IMAGE", help="An image reference.")],
     platform: Platform = None,

@@ -6,7 +6,6 @@ Nothing here imports httpx at module level: ``pinner check`` and offline pins ne
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from pinner.cli.progress import Progress
 from pinner.errors import PinnerError
@@ -40,7 +39,7 @@ def resolve_online(
     from pinner.registry.client import RegistryClient
     from pinner.registry.resolver import resolve_all
 
-    by_tag = [replace(reference, digest=None) for reference in references]
+    by_tag = [reference._replace(digest=None) for reference in references]
     with RegistryClient(settings) as client:
         result = resolve_all(by_tag, client, progress=progress)
     return dict(result.digests), dict(result.failures)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import typer
 
-from pinner.cli.app import EXIT_CHANGES, EXIT_ERROR, app, fail_usage, out, print_errors, user_errors
+from pinner.cli.app import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    command,
+    fail_usage,
+    out,
+    print_errors,
+    user_errors,
+)
 from pinner.cli.common import command_settings
 from pinner.cli.options import (
     Concurrency,
@@ -24,7 +31,7 @@ from pinner.errors import InvalidReferenceError
 from pinner.reference import Reference, parse_reference
 
 
-@app.command(epilog="Example: pinner tags ghcr.io/org/app@sha256:0123…cdef")
+@command(epilog="Example: pinner tags ghcr.io/org/app@sha256:0123…cdef")
 def tags(
     image: Annotated[
         str,
@@ -57,7 +64,7 @@ def tags(
 
     progress = Progress.for_terminal(quiet)
     # No default platform (.pinner.yaml may set one): the tags' own digests are compared.
-    with user_errors(progress.finish), RegistryClient(replace(settings, platform=None)) as client:
+    with user_errors(progress.finish), RegistryClient(settings._replace(platform=None)) as client:
         answer = read_tags(client, reference, progress.stage("pinner: reading tags"))
     progress.finish()
     out("".join(f"{tag}\n" for tag in answer.found.tags))

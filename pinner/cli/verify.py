@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 
-from pinner.cli.app import app, check_format, exit_code, finish, user_errors
+from pinner.cli.app import check_format, command, exit_code, finish, user_errors
 from pinner.cli.common import command_settings, scan_arguments
 from pinner.cli.options import (
     Concurrency,
     ConfigFile,
     Exclude,
     Exempt,
-    Format,
     GcloudHosts,
     InsecureRegistries,
     Jobs,
@@ -23,16 +21,18 @@ from pinner.cli.options import (
     Paths,
     PinnedPlatform,
     Quiet,
+    ReportFormat,
     Timeout,
 )
 from pinner.cli.progress import Progress
 from pinner.manifests.scan import FileScan
+from pinner.report import REPORT_FORMATS, skipped_diagnostics
 from pinner.settings import Settings
 from pinner.verify import DRIFT, MISSING, VerifyOptions, VerifyResult, verify_pins
 from pinner.verify_report import summary_line, verify_report
 
 
-@app.command(
+@command(
     epilog="Examples:\n\n"
     "pinner verify k8s/\n\n"
     "pinner verify --format github deploy/ charts/rendered.yaml",
@@ -46,7 +46,7 @@ def verify(
     gcloud_host: GcloudHosts = None,
     concurrency: Concurrency = None,
     timeout: Timeout = None,
-    output_format: Format = "text",
+    output_format: ReportFormat = "text",
     exclude: Exclude = None,
     max_file_size: MaxFileSize = None,
     jobs: Jobs = None,
@@ -54,8 +54,8 @@ def verify(
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
-    """Check every pin against its registry: missing digests, tag drift."""
-    check_format(output_format)
+    """Check pins against their registries: missing digests, drift."""
+    check_format(output_format, REPORT_FORMATS)
     started = time.monotonic()
     settings = command_settings(
         config,
@@ -79,7 +79,7 @@ def verify(
     finish(
         verify_report(result, [], seconds, output_format, skipped),
         result.errors,
-        [skip.message for skip in skipped],
+        skipped_diagnostics(skipped),
         summary_line(result, seconds, len(skipped)),
         exit_code(result.errors, bool(result.count(DRIFT) + result.count(MISSING))),
         output_format=output_format,
@@ -96,7 +96,7 @@ def _verify(scans: Sequence[FileScan], settings: Settings, progress: Progress) -
     try:
         with (
             user_errors(),  # a bad --platform or mirror: nothing was asked
-            RegistryClient(replace(settings, platform=None)) as client,
+            RegistryClient(settings._replace(platform=None)) as client,
         ):
             return verify_pins(scans, client, options, progress.stage("pinner: verifying pins"))
     finally:

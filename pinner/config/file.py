@@ -7,14 +7,14 @@ merges it with the command-line flags.
 
 from __future__ import annotations
 
-import difflib
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pinner.config.shapes import read_shapes
 from pinner.config.values import (
     KeyReader,
+    close_match,
     is_null,
     read_bool,
     read_int,
@@ -52,8 +52,7 @@ READERS: dict[str, KeyReader] = {
 }
 
 
-@dataclass(frozen=True)
-class Given:
+class Given(NamedTuple):
     """What one source of settings says: ``.pinner.yaml`` or the command line. ``None`` (or
     empty) means it does not say; ``pinner.config.settings.merge`` makes the ``Settings``."""
 
@@ -153,7 +152,5 @@ def parse_config(text: str, display: str) -> Given:
 
 
 def _suggestion(key: str, known: dict[str, KeyReader]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    return f"; pinner reads: {', '.join(known)}"
+    close = close_match(key, known)
+    return f" (did you mean {close!r}?)" if close else f"; pinner reads: {', '.join(known)}"

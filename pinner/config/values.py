@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from pinner.errors import ConfigError
 from pinner.kinds import Rule
@@ -30,6 +30,12 @@ EXAMPLES = {
     "gcloud_hosts": "gcloud_hosts: ['registry.example.com']",
     "images": "images: [spec.image]",
 }
+
+
+def close_match(key: str, known: Iterable[str]) -> str | None:
+    """The known key that ``key`` most likely misspells, if any."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def is_null(node: Node) -> bool:
@@ -146,8 +152,8 @@ def read_fields(
     for key_node, value in node.value:
         key = key_node.value if isinstance(key_node, ScalarNode) else ""
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = close_match(key, known)
+            hint = f" (did you mean {close!r}?)" if close else ""
             raise ConfigError(
                 f"{line_of(key_node, display)}: unknown key {key!r} in {name}{hint}. {noun} "
                 f"takes {', '.join(known)}."

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from pinner.errors import ManifestError
+from pinner.errors import Location, ManifestError, UnreadableFileError
 from pinner.settings import DEFAULT_MAX_FILE_BYTES
 from pinner.sizes import format_size
 
@@ -66,18 +66,20 @@ def decode(
     if len(raw) > max_bytes:
         raise ManifestError(
             f"{display}: larger than {format_size(max_bytes)} (the --max-file-size limit), more "
-            "than pinner reads; it was not changed. Raise --max-file-size (or max_file_size in "
-            ".pinner.yaml), split it, or exclude it with --exclude."
+            "than pinner reads. Raise --max-file-size (or max_file_size in "
+            ".pinner.yaml), split it, or exclude it with --exclude.",
+            at=[Location(display)],
         )
     if raw.startswith(UTF16_BOMS):
         # Windows PowerShell's `>` writes UTF-16: every other byte is NUL, but it is text.
         raise ManifestError(
-            f"{display}: not UTF-8 text (it is UTF-16); it was not changed. Save the file as UTF-8."
+            f"{display}: not UTF-8 text (it is UTF-16). Save the file as UTF-8.",
+            at=[Location(display)],
         )
     if b"\0" in raw:
         raise ManifestError(
-            f"{display}: not a text file (it contains NUL bytes); it was not changed. "
-            "Exclude it with --exclude."
+            f"{display}: not a text file (it contains NUL bytes). Exclude it with --exclude.",
+            at=[Location(display)],
         )
     try:
         text = raw.decode("utf-8")
@@ -85,7 +87,8 @@ def decode(
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ManifestError(
             f"{display}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-            f"{exc.start}); it was not changed. Save the file as UTF-8."
+            f"{exc.start}). Save the file as UTF-8.",
+            at=[Location(display, line)],
         ) from None
     bom = text.startswith(UTF8_BOM)
     return SourceFile(display, path, raw, text[1:] if bom else text, bom)
@@ -105,9 +108,10 @@ def read_source(
             _refuse_non_file(shown, status.st_mode)
             raw = read_capped(handle, max_bytes)
     except OSError as exc:
-        raise ManifestError(
+        raise UnreadableFileError(
             f"{shown}: cannot read the file ({describe_os_error(exc)}). Check that it exists "
-            "and that you may read it."
+            "and that you may read it.",
+            at=[Location(shown)],
         ) from None
     return replace(decode(raw, shown, path, max_bytes), identity=(status.st_dev, status.st_ino))
 
@@ -134,16 +138,19 @@ def read_capped(handle: BinaryIO, max_bytes: int) -> bytes:
     except (OSError, ValueError):  # no file descriptor (io.UnsupportedOperation is both)
         size = 0
     data = handle.read(min(size, max_bytes) + 1)
-    if len(data) <= size:
+    if len(data) <= size or not data:
         return data
     chunks = [data]
     left = max_bytes + 1 - len(data)
     while left > 0:
-        chunk = handle.read(min(left, READ_CHUNK))
-        if not chunk:
-            break
+        asked = min(left, READ_CHUNK)
+        chunk = handle.read(asked)
         chunks.append(chunk)
         left -= len(chunk)
+        # A buffered read returns less than asked only at the end: on a terminal, that is one
+        # Ctrl-D, and asking again would wait for a second.
+        if len(chunk) < asked:
+            break
     return b"".join(chunks)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import NamedTuple
 
-from pinner.errors import ManifestError
+from pinner.errors import Location, ManifestError
 from pinner.helm_shapes import SHAPES, VALUES_FILE_KIND, VALUES_KINDS, BlockShape
 from pinner.kinds import WORKLOAD_KINDS, Rule
 from pinner.manifests.aliases import AliasUse, alias_uses
@@ -27,6 +27,7 @@ from pinner.manifests.skim import compose_relevant
 from pinner.manifests.skipped import Skipped
 from pinner.manifests.yamlnodes import (
     LINE_BREAK_RE,
+    MISPLACED,
     LineIndex,
     MappingNode,
     MarkedYAMLError,
@@ -91,6 +92,18 @@ TEMPLATE_IMAGE_NOTICE = (
 )
 
 
+class DigestSlot(NamedTuple):
+    """How a kustomize ``images`` entry takes its digest (``pinner.manifests.kustomize``).
+
+    The site's ``[start:end]`` is the entry's ``digest`` value, or the empty span where a new
+    ``digest`` key goes; the digest alone is written there, in the site's quotes, between
+    ``before`` and ``after`` (the new key, its indentation and line end).
+    """
+
+    before: str = ""
+    after: str = ""
+
+
 class ImageSite(NamedTuple):
     """One image value in one file: what it says and exactly where it is."""
 
@@ -111,6 +124,7 @@ class ImageSite(NamedTuple):
     slot: ValueSlot | None = None
     # An anchored image's aliases used where no image goes: pinning changes them too.
     aliases: tuple[AliasUse, ...] = ()
+    digest_slot: DigestSlot | None = None  # set for a kustomize images entry
 
     @property
     def where(self) -> str:
@@ -181,9 +195,9 @@ def find_all(
                 f"{path}: skipped: this looks like a Go/Helm template ('{{{{'); render it first "
                 "(helm template ... | pinner pin -)."
             ) from None
-        raise ManifestError(
-            f"{invalid_yaml(exc, path)}. Fix the syntax; the file was not changed."
-        ) from None
+        mark = exc.problem_mark or exc.context_mark
+        place = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        raise ManifestError(f"{invalid_yaml(exc, path)}. Fix the syntax.", at=[place]) from None
     if objection is not None:
         raise objection
     if finder.anchored:
@@ -394,7 +408,8 @@ class _Finder:
     def duplicate_key(self, key: str, line: int) -> ManifestError:
         return ManifestError(
             f"{self.path}:{line}: duplicate key {key!r} in one mapping: the manifest is "
-            "ambiguous (kubectl rejects it too). Remove one of them; the file was not changed."
+            "ambiguous (kubectl rejects it too). Remove one of them.",
+            at=[Location(self.path, line)],
         )
 
     def mapping(self, node: MappingNode) -> dict[str, Node]:
@@ -407,7 +422,8 @@ class _Finder:
         if len(self.merging) >= MAX_MERGE_DEPTH:
             raise ManifestError(
                 f"{self.path}:{node.start_mark.line + 1}: merge keys (<<) are nested more than "
-                f"{MAX_MERGE_DEPTH} levels deep. Flatten them; the file was not changed."
+                f"{MAX_MERGE_DEPTH} levels deep. Flatten them.",
+                at=[self.where(node)],
             )
         self.merging.add(id(node))
         entries: dict[str, Node] = {}
@@ -421,8 +437,8 @@ class _Finder:
                     if id(source) in self.merging:
                         raise ManifestError(
                             f"{self.path}:{key_node.start_mark.line + 1}: a merge key (<<) "
-                            "includes the mapping that holds it. Remove it; the file was not "
-                            "changed."
+                            "includes the mapping that holds it. Remove it.",
+                            at=[self.where(key_node)],
                         )
                     for merged_key, merged_value in self.mapping(source).items():
                         merged.setdefault(merged_key, merged_value)
@@ -443,6 +459,9 @@ class _Finder:
             self.duplicates[id(node)] = duplicates
             self.duplicate_log.extend(duplicates.items())
         return result
+
+    def where(self, node: Node) -> Location:
+        return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def add_site(
         self,
@@ -472,7 +491,8 @@ class _Finder:
                 return
             raise ManifestError(
                 f"{self.path}:{line}: the image of {field} {container!r} is not a string. "
-                "Write it as a plain string such as 'nginx:1.25'; the file was not changed."
+                "Write it as a plain string such as 'nginx:1.25'.",
+                at=[self.where(node)],
             )
         # libyaml starts an anchored or tagged scalar's span at its "&anchor" or "!tag".
         properties = _NODE_PROPERTIES_RE.match(self.text, node_start, end)
@@ -487,10 +507,7 @@ class _Finder:
             self.anchored[int(node.start_mark.index)] = node.value
         self.site_nodes.append(int(node.start_mark.index))
         problem = (
-            "pinner cannot tell exactly where it is written (the YAML parser's line breaks "
-            "differ from the file's)"
-            if misplaced
-            else _splice_problem(self.text[start:end], node.value, node.style)
+            MISPLACED if misplaced else splice_problem(self.text[start:end], node.value, node.style)
         )
         self.sites.append(
             ImageSite(
@@ -511,7 +528,7 @@ class _Finder:
         )
 
 
-def _splice_problem(written: str, value: str, style: str | None) -> str | None:
+def splice_problem(written: str, value: str, style: str | None) -> str | None:
     """Why the written scalar is not exactly ``value`` in its quotes, or None if it is."""
     if style in ("|", ">"):
         return "it is a block scalar (| or >)"

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -71,6 +72,31 @@ def write_atomic(
     failure = write_all_atomic([PendingWrite(path, data, expected, identity)])[0]
     if failure is not None:
         raise failure
+
+
+def create_atomic(path: Path, data: bytes) -> None:
+    """Write a new file ``path`` in one rename: whole, or not at all (mode 0666 less the umask)."""
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".pinner-tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_name, 0o666 & ~umask)  # mkstemp's 0600 is for secrets
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        sync_folders([folder])
+    finally:
+        os.close(folder)
 
 
 def write_all_atomic(writes: Sequence[PendingWrite]) -> list[Exception | None]:

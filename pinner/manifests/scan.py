@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
+from pinner.errors import InvalidReferenceError, Location, ManifestError, PinnerError
 from pinner.helm_shapes import SHAPES, BlockShape
 from pinner.kinds import Rule
 from pinner.manifests.charts import Chart, chart_of
@@ -21,6 +21,8 @@ from pinner.manifests.files import (
     read_source,
 )
 from pinner.manifests.finder import ImageSite, TemplateFile, find_all
+from pinner.manifests.kustomize import read_kustomizations
+from pinner.manifests.kustomize_graph import read_graph
 from pinner.manifests.skipped import Skipped
 from pinner.manifests.walk import discover_names
 from pinner.reference import Reference, parse_reference
@@ -109,6 +111,11 @@ def iter_scans(
     """
     # Names as strings, a Path made for each file as it is read: the list can be long.
     targets = list(discover_names(arguments, exclude))
+    # The kustomizations among them decide which resource images their entries replace; what
+    # they include from outside the paths named is read too.
+    graph = read_graph(targets, exclude, max_bytes)
+    if graph is not None:
+        targets += graph.extra
     reader = FileReader(tuple(rules), max_bytes, keep_sources, tuple(shapes))
     scans: Iterable[FileScan] = map(reader, targets)
     workers = workers_for(targets, jobs)
@@ -119,10 +126,10 @@ def iter_scans(
         scans = parallel_map(reader, targets, workers)
     if progress is not None:
         progress(0, len(targets))
-    for done, scan in enumerate(scans, 1):
+    for done, (target, scan) in enumerate(zip(targets, scans, strict=True), 1):
         if progress is not None:
             progress(done, len(targets))
-        yield scan
+        yield scan if graph is None else graph.apply(scan, target[1])
 
 
 def workers_for(targets: Sequence[Target], jobs: int | None) -> int:
@@ -195,6 +202,9 @@ def scan_source(
     try:
         source = scan.source = read()
         sites, scan.skipped = find_all(source.text, display, rules, shapes=shapes, chart=chart)
+        entries = [site for _, found in read_kustomizations(source.text, display) for site in found]
+        if entries:  # a kustomization's images entries, among what the finder found
+            sites = sorted([*sites, *entries], key=lambda site: (site.line, site.column))
         scan.images = [_found(site) for site in sites]
     except TemplateFile as notice:
         scan.skipped = [Skipped(display, 0, 0, str(notice))]
@@ -211,8 +221,8 @@ def _found(site: ImageSite) -> FoundImage:
             site,
             None,
             ManifestError(
-                f"{site.where}: invalid image reference {site.image!r}: "
-                f"{exc}. Fix the image; the file was not changed."
+                f"{site.where}: invalid image reference {site.image!r}: {exc}. Fix the image.",
+                at=[Location(site.path, site.line, site.column, site.image)],
             ),
         )
 

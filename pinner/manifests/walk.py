@@ -20,6 +20,8 @@ from pinner.errors import ManifestError
 from pinner.programs import ProgramError, find_program, run_program
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# The one name kustomize loads a folder's kustomization from that has no suffix.
+SUFFIXLESS_NAMES = frozenset({"Kustomization"})
 # Folders that hold other people's code or tooling state, not this repository's manifests.
 SKIPPED_FOLDERS = frozenset({"node_modules", "vendor", "third_party"})
 GIT_LIST = ("git", "ls-files", "--cached", "--others", "--exclude-standard", "-z")
@@ -106,7 +108,7 @@ def is_excluded(parts: Sequence[str], patterns: Sequence[str]) -> bool:
 def _wanted(parts: Parts) -> bool:
     *folders, name = parts
     return (
-        name.endswith(MANIFEST_SUFFIXES)
+        (name.endswith(MANIFEST_SUFFIXES) or name in SUFFIXLESS_NAMES)
         and not name.startswith(".")
         and not any(_skipped_folder(folder) for folder in folders)
     )

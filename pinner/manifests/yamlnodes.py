@@ -210,6 +210,13 @@ def strip_document_boms(text: str) -> tuple[str, list[int]]:
     return "".join(pieces), removed
 
 
+# Why a scalar whose marks do not agree with the text is reported and never spliced.
+MISPLACED = (
+    "pinner cannot tell exactly where it is written (the YAML parser's line breaks "
+    "differ from the file's)"
+)
+
+
 class LineIndex:
     """Turns a parser's mark (line, column, index) into an offset in the original text.
 
@@ -228,6 +235,8 @@ class LineIndex:
         self._line_starts: dict[bool, list[int]] = {}
 
     def offset(self, mark: Any) -> int | None:
+        """The text offset of a parser mark, or None when its line and column do not lead to
+        it (the parser counted line breaks differently): then nothing may be spliced there."""
         index = int(mark.index)
         if not self._simple:
             starts = self._starts(yaml12=isinstance(mark, StreamMark))

@@ -1,10 +1,12 @@
 """Registries: tags in, digests out, over the OCI distribution API.
 
-Layered bottom-up: ``errors``, ``hosts``, ``transport`` (HTTP, caps, retries), ``challenge`` and
-``credentials``/``keychains`` (auth, no HTTP), ``session`` (challenges over a transport),
-``mediatypes`` and ``platforms`` (what a body is), ``client`` (one registry), ``resolver`` (many
-references at once). May import ``pinner.errors`` and ``pinner.reference``; never
-``pinner.manifests``, ``pinner.config`` or the commands.
+Layered bottom-up: ``errors``; ``transport`` (HTTP, caps, retries); ``challenge`` and
+``credentials``/``keychains`` (auth, no HTTP); ``session`` (challenges over a transport);
+``mediatypes`` and ``platforms`` (what a body is); ``client`` (one registry, configured by the
+run's ``pinner.settings.Settings``); ``pool`` (the one bounded lookup pool) and ``resolver``
+(many references at once).
 
-This file imports nothing on purpose: ``pinner check`` must never load httpx.
+May import ``pinner.errors``, ``pinner.jsonload``, ``pinner.reference`` and ``pinner.settings``;
+never ``pinner.manifests``, ``pinner.config`` or the commands (tests/unit/test_layers.py holds
+the rule). This file imports nothing on purpose: ``pinner check`` must never load httpx.
 """

@@ -1,15 +1,10 @@
 """Auth challenges (``WWW-Authenticate``) and the bearer tokens they lead to. No I/O here.
 
-Public API:
-
-- ``Challenge(scheme, params)``: one challenge, scheme lowercased (``bearer``, ``basic``).
-- ``parse_challenges(header) -> list[Challenge]``: RFC 7235, with quoted strings (scopes hold
-  commas) and several challenges in one header.
-- ``pick_challenge(headers) -> Challenge | None``: Bearer first, then Basic.
-- ``Token(value, expires_at)`` and ``parse_token_response(body, now)``: ``token`` or
-  ``access_token``; ``expires_in`` defaults to, and is never below, 60 seconds.
-- ``TokenCache(clock)``: tokens per key until shortly before they expire, plus one lock per
-  key so concurrent lookups of one repository fetch one token.
+Challenges are parsed as RFC 7235 writes them (quoted strings, since scopes hold commas, and
+several challenges in one header), Bearer chosen before Basic. A token answer gives ``token``
+or ``access_token``; its lifetime (``expires_in``) defaults to, and is never below, 60 seconds.
+Tokens are cached per key until shortly before they expire, with one lock per key so that
+concurrent lookups of one repository fetch one token.
 """
 
 from __future__ import annotations

@@ -1,28 +1,15 @@
 """The registry client: tags to digests, manifests and tag lists over the distribution API.
 
-Public API:
+One ``RegistryClient`` per run takes the run's ``pinner.settings.Settings`` as it is (insecure
+registries, mirrors, gcloud hosts, default platform, limits, timeouts, retries); it is a context
+manager, thread-safe, and reuses connections. A tag's digest comes from a ``HEAD`` and its
+``Docker-Content-Digest``, with a ``GET`` and the sha256 of the body only when HEAD gives no
+usable digest or is unsupported (400/405/501), as ``crane digest`` does; with a platform, from
+the matching child of an index. Manifests fetched are verified against the header and the digest
+asked for; tag lists are read page by page (``Link``, same host only), with gcr.io's digest map
+when it is sent.
 
-- ``pinner.settings.Settings`` (the run's, as it is): insecure registries, mirrors (a registry
-  is resolved through its mirror; the name written stays the caller's concern), extra gcloud
-  hosts, default platform, concurrency limits (read by :mod:`pinner.registry.pool`), timeouts
-  and retries.
-- ``RegistryClient(settings, keychain=None, *, transport=None, sleep=time.sleep,
-  clock=time.monotonic)``: one per run; a context manager; thread-safe; reuses connections.
-  ``keychain`` defaults to :func:`pinner.registry.keychains.default_keychain`; ``transport`` is an
-  ``httpx.BaseTransport`` for tests; ``sleep``/``clock`` drive retries and token expiry.
-
-  - ``resolve(ref, platform=None) -> str``: the digest a reference points at. Without a
-    platform, ``HEAD`` and its ``Docker-Content-Digest``; ``GET`` + sha256 of the body only if
-    HEAD gives no usable digest or is unsupported (400/405/501). With a platform (or
-    ``settings.platform``), the matching child of an index; a single-platform manifest's own
-    digest otherwise. A digest-pinned reference is checked against the registry.
-  - ``manifest_exists(ref, digest) -> bool``: HEAD by digest; 404 is ``False``.
-  - ``fetch_manifest(ref, digest_or_tag) -> Manifest(media_type, body, digest)``: GET, verified
-    (header vs body, requested digest vs body).
-  - ``list_tags(ref) -> TagList(tags, manifests)``: all pages (``Link`` header, same host only);
-    ``manifests`` is gcr.io's digest → ``TaggedManifest(media_type, tags)`` map when sent.
-
-Failures are :class:`pinner.registry.errors.ImageLookupError` (and subclasses) naming the image.
+Failures are ``pinner.registry.errors.ImageLookupError`` (and subclasses) naming the image.
 Schema 1 manifests and unexpected media types are refused; bodies are capped at 4 MiB.
 """
 
@@ -94,7 +81,7 @@ class RegistryClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.settings = settings or Settings()
+        self.settings = (settings or Settings()).checked()
         timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
         self._transport = Transport(
             insecure=self.settings.insecure_registries,

@@ -102,6 +102,14 @@ def failure_report(failures: Mapping[K, object], where: Callable[[K], str]) -> l
     """One message per failed lookup, in order, each followed by ``used at <where(key)>``;
     except that all lookups on one host that could not be reached are one message, at the
     first one's place, naming each image with where it is used."""
+    return [message for message, _ in failure_groups(failures, where)]
+
+
+def failure_groups(
+    failures: Mapping[K, object], where: Callable[[K], str]
+) -> list[tuple[str, list[K]]]:
+    """``failure_report``'s messages, each with the lookups it speaks for (so that a report can
+    place it at every image it names)."""
     groups: list[list[K]] = []
     hosts: dict[str, list[K]] = {}
     for key, error in failures.items():
@@ -116,8 +124,8 @@ def failure_report(failures: Mapping[K, object], where: Callable[[K], str]) -> l
     for keys in groups:
         first = failures[keys[0]]
         if len(keys) == 1 or not isinstance(first, HostUnreachableError):
-            messages.append(f"{first}\n  used at {where(keys[0])}")
+            messages.append((f"{first}\n  used at {where(keys[0])}", keys))
             continue
         uses = [f"  {getattr(failures[key], 'image', '')} used at {where(key)}" for key in keys]
-        messages.append("\n".join([first.for_images(len(keys)), *uses]))
+        messages.append(("\n".join([first.for_images(len(keys)), *uses]), keys))
     return messages

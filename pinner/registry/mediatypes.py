@@ -1,17 +1,10 @@
 """Manifest content checks: media types, digests, and what a body says it is. No I/O here.
 
-Public API:
-
-- Media type constants, ``MANIFEST_TYPES`` (what pinner accepts), ``INDEX_TYPES``,
-  ``SCHEMA1_TYPES``, and ``ACCEPT``: one header value listing the four accepted types.
-- ``content_type(headers)``: the media type of ``Content-Type`` without parameters, lowercased.
-- ``header_digest(headers)``: a valid ``Docker-Content-Digest`` value, or ``None``.
-- ``hash_matches(digest, body)``: whether ``body`` hashes to ``digest`` (``None`` if the
-  algorithm is not one we compute).
-- ``media_type_of(headers, body)``: ``Content-Type`` if specific (checked against the body's
-  ``mediaType``), else the body's ``mediaType``, else a guess from its shape.
-- ``check_media_type(media_type)``: refuses schema 1 and anything not an image manifest/index.
-- ``json_object(body)``: the body as a JSON object, or ``ImageLookupError``.
+pinner accepts the OCI and Docker image manifests and indexes (``ACCEPT`` lists all four in one
+header), and refuses schema 1 and anything else. A body's media type is its ``Content-Type``
+when that is specific (checked against the body's ``mediaType``), else the body's own, else a
+guess from its shape; a ``Docker-Content-Digest`` is used only when it is a valid digest, and
+bodies are checked against the digests they should hash to.
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
 """Choosing one platform's manifest from an image index.
 
-Public API:
-
-- ``Platform(os, architecture, variant="")``: a normalized platform; ``str()`` gives
-  ``os/arch[/variant]``.
-- ``parse_platform(text) -> Platform``: parse ``os/arch[/variant]`` (raises ``ConfigError``).
-- ``normalize(os, architecture, variant="") -> Platform``: containerd's normalization, so
-  ``linux/aarch64``, ``linux/arm64/v8`` and ``linux/arm64`` are the same platform.
-- ``available_platforms(index) -> list[Platform]``: the runnable platforms an index lists.
-- ``select_manifest(index, wanted) -> str``: the digest of the child manifest for ``wanted``,
-  or ``PlatformNotFoundError`` naming the platforms the index does have.
-
+Platforms are written ``os/arch[/variant]`` and normalized as containerd does, so
+``linux/aarch64``, ``linux/arm64/v8`` and ``linux/arm64`` are the same platform. An index (the
+parsed JSON of an OCI index or Docker manifest list) gives the digest of the child for the
+platform asked for, or a ``PlatformNotFoundError`` naming the platforms it does have.
 Attestation entries (``unknown/unknown``, or any ``vnd.docker.reference.type`` annotation) are
-never chosen nor listed. ``index`` is the parsed JSON of an OCI index or Docker manifest list.
+never chosen nor listed.
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ class RegistrySession:
         else:
             cause = f"{party} refused {who}"
         if unavailable is not None:
-            cause, hint = f"{cause} ({unavailable.cause})", unavailable.hint
+            # A sentence of its own: inside the cause it nested parentheses in the status's.
+            hint = f"No credentials were sent: {unavailable.cause}. {unavailable.hint}"
         hint += " If you are logged in, check that the repository exists."
         return ImageAuthError(cause, status=status, code=code, hint=hint)
 

@@ -17,14 +17,10 @@ import pytest
 from pinner.cli import main
 from tests.support.paths import CASES
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 DIGESTS = CASES / "digests.txt"
 CASE_DIRS = sorted(path for path in CASES.iterdir() if any(path.glob("input.*")))
-
-
-@pytest.fixture(autouse=True)
-def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # pinner reads the nearest .pinner.yaml from the working folder: keep the cases alone.
-    monkeypatch.chdir(tmp_path)
 
 
 def _only(folder: Path, stem: str) -> Path | None:

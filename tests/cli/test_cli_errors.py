@@ -17,17 +17,12 @@ import pytest
 from pinner.cli import main
 from pinner.manifests.files import READ_CHUNK, read_capped
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
 POD = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: app\n      image: {}\n"
 DIGESTS = f"nginx:1.25@{A}\nredis:7@{B}\n"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Relative paths in messages, and no .pinner.yaml from the folders above.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
 
 
 def write(name: str, data: str | bytes) -> Path:
@@ -61,8 +56,15 @@ def pin(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[
 INVALID_YAML = POD.format("[nginx")
 INVALID_YAML_ERROR = (
     "error: bad.yaml:8: invalid YAML: did not find expected ',' or ']' (while parsing a flow "
-    "sequence that starts on line 7). Fix the syntax; the file was not changed."
+    "sequence that starts on line 7). Fix the syntax."
 )
+# pin writes a file whole or not at all, and says so; check changes nothing, and says nothing.
+UNCHANGED = " The file was not changed."
+
+
+def reported(command: str, message: str) -> str:
+    """A file's error as ``command`` reports it."""
+    return f"{message}{UNCHANGED}" if command == "pin" else message
 
 
 @pytest.mark.parametrize("command", ["check", "pin"])
@@ -72,7 +74,7 @@ def test_invalid_yaml(capsys: pytest.CaptureFixture[str], command: str) -> None:
     write("d.txt", DIGESTS)
     code, _, errors = run(capsys, *args, "bad.yaml")
     assert code == 2
-    assert errors == [INVALID_YAML_ERROR]
+    assert errors == [reported(command, INVALID_YAML_ERROR)]
     assert bad.read_bytes() == INVALID_YAML.encode()
 
 
@@ -81,7 +83,7 @@ def test_other_files_are_still_processed(capsys: pytest.CaptureFixture[str]) -> 
     good = write("k8s/b-good.yaml", POD.format("nginx:1.25"))
     code, _, errors = pin(capsys, "k8s")
     assert code == 2
-    assert errors == [INVALID_YAML_ERROR.replace("bad.yaml", "k8s/a-bad.yaml")]
+    assert errors == [reported("pin", INVALID_YAML_ERROR.replace("bad.yaml", "k8s/a-bad.yaml"))]
     assert bad.read_bytes() == INVALID_YAML.encode()
     assert good.read_bytes() == POD.format(f"nginx@{A}").encode()
 
@@ -98,38 +100,34 @@ def test_other_files_are_still_processed(capsys: pytest.CaptureFixture[str]) -> 
         (
             POD.format("nginx:1.25") + "      image: redis:7\n",
             "error: m.yaml:8: duplicate key 'image' in one mapping: the manifest is ambiguous "
-            "(kubectl rejects it too). Remove one of them; the file was not changed.",
+            "(kubectl rejects it too). Remove one of them.",
         ),
         (
             POD.format("[nginx:1.25]"),
             "error: m.yaml:7: the image of containers 'app' is not a string. Write it as a plain "
-            "string such as 'nginx:1.25'; the file was not changed.",
+            "string such as 'nginx:1.25'.",
         ),
         (
             POD.format("nginx:1.25").encode() + b"# caf\xe9\n",
-            "error: m.yaml:8: not UTF-8 text (byte 0xe9 at offset 97); it was not changed. Save "
-            "the file as UTF-8.",
+            "error: m.yaml:8: not UTF-8 text (byte 0xe9 at offset 97). Save the file as UTF-8.",
         ),
         (
             b"\x00\x01binary\x00",
-            "error: m.yaml: not a text file (it contains NUL bytes); it was not changed. Exclude "
-            "it with --exclude.",
+            "error: m.yaml: not a text file (it contains NUL bytes). Exclude it with --exclude.",
         ),
         (
             b"\xff\xfe" + POD.format("nginx:1.25").encode("utf-16-le"),
-            "error: m.yaml: not UTF-8 text (it is UTF-16); it was not changed. Save the file as "
-            "UTF-8.",
+            "error: m.yaml: not UTF-8 text (it is UTF-16). Save the file as UTF-8.",
         ),
         (
             POD.format("Nginx:1.25"),
             "error: m.yaml:7:14: invalid image reference 'Nginx:1.25': repository names must be "
-            "lowercase. Fix the image; the file was not changed.",
+            "lowercase. Fix the image.",
         ),
         (
             POD.format("'nginx:1.25:'"),
             "error: m.yaml:7:14: invalid image reference 'nginx:1.25:': '' is not a valid tag "
-            "(letters, digits, _ . -; at most 128 characters). Fix the image; the file was not "
-            "changed.",
+            "(letters, digits, _ . -; at most 128 characters). Fix the image.",
         ),
     ],
     ids=["duplicate-key", "not-a-string", "not-utf8", "binary", "utf16", "uppercase", "bad-tag"],
@@ -145,7 +143,7 @@ def test_bad_manifest(
     else:
         code, _, errors = pin(capsys, "m.yaml")
     assert code == 2
-    assert errors == [message]
+    assert errors == [reported(command, message)]
     assert path.read_bytes() == before
 
 
@@ -246,10 +244,11 @@ def test_missing_digests_offline_list_every_place(capsys: pytest.CaptureFixture[
     assert code == 2
     assert errors == [
         "error: no known digest for busybox and --offline forbids asking the registry. Add it "
-        "to a --digests file, or drop --offline.",
+        "with `pinner lock add --file digests.txt busybox`, or drop --offline.",
         "  used at a.yaml:15:14",
         "error: no known digest for ghcr.io/acme/api:1 and --offline forbids asking the "
-        "registry. Add it to a --digests file, or drop --offline.",
+        "registry. Add it with `pinner lock add --file digests.txt ghcr.io/acme/api:1`, or drop "
+        "--offline.",
         "  used at a.yaml:7:14, b.yaml:7:14",
     ]
     # A file with an unresolved image is not pinned at all, even where it could be.
@@ -296,7 +295,7 @@ def test_a_plain_image_over_two_lines_is_an_invalid_reference(
     assert errors == [
         "error: m.yaml:7:14: invalid image reference 'nginx :1.25': 'nginx ' is not a valid "
         "repository name (lowercase letters, digits and . _ - separators, joined by /). Fix the "
-        "image; the file was not changed."
+        "image. The file was not changed."
     ]
     assert path.read_bytes() == text.encode()
 
@@ -330,7 +329,8 @@ def test_unknown_format(capsys: pytest.CaptureFixture[str], command: str) -> Non
     path = write("m.yaml", POD.format("nginx:1.25"))
     code, out, errors = run(capsys, command, "--format", "bogus", "m.yaml")
     assert (code, out) == (2, "")
-    assert errors == ["pinner: --format must be one of text, json, github, not 'bogus'."]
+    formats = "text, json, github" + (", sarif" if command == "check" else "")
+    assert errors == [f"error: --format must be one of {formats}, not 'bogus'."]
     assert path.read_bytes() == POD.format("nginx:1.25").encode()
 
 
@@ -373,8 +373,12 @@ def test_dry_run_with_nothing_to_do(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 class _Stdin:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, terminal: bool = False) -> None:
         self.buffer = io.BytesIO(data)
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
 
 
 def filter_stdin(
@@ -417,21 +421,22 @@ def test_stdin_with_nothing_to_pin_passes_through(
         (
             POD.format("ghcr.io/acme/api:1").encode(),
             b"error: no known digest for ghcr.io/acme/api:1 and --offline forbids asking the "
-            b"registry. Add it to a --digests file, or drop --offline.\n  used at <stdin>:7:14\n",
+            b"registry. Add it with `pinner lock add --file digests.txt ghcr.io/acme/api:1`, or "
+            b"drop --offline.\n  used at <stdin>:7:14\n",
         ),
         (
             INVALID_YAML.encode(),
-            INVALID_YAML_ERROR.replace("bad.yaml", "<stdin>").encode() + b"\n",
+            reported("pin", INVALID_YAML_ERROR.replace("bad.yaml", "<stdin>")).encode() + b"\n",
         ),
         (
             b"kind: Pod\n# \xff\n",
-            b"error: <stdin>:2: not UTF-8 text (byte 0xff at offset 12); it was not changed. "
-            b"Save the file as UTF-8.\n",
+            b"error: <stdin>:2: not UTF-8 text (byte 0xff at offset 12). Save the file as UTF-8."
+            b" The file was not changed.\n",
         ),
         (
             "kind: Pod\n".encode("utf-16"),
-            b"error: <stdin>: not UTF-8 text (it is UTF-16); it was not changed. Save the file "
-            b"as UTF-8.\n",
+            b"error: <stdin>: not UTF-8 text (it is UTF-16). Save the file as UTF-8. The file was "
+            b"not changed.\n",
         ),
     ],
     ids=["missing-digest", "invalid-yaml", "not-utf8", "utf16"],
@@ -485,9 +490,8 @@ def big_manifest() -> str:
 
 
 TOO_LARGE = (
-    "error: {}: larger than {} (the --max-file-size limit), more than pinner reads; it was not "
-    "changed. Raise --max-file-size (or max_file_size in .pinner.yaml), split it, or exclude it "
-    "with --exclude."
+    "error: {}: larger than {} (the --max-file-size limit), more than pinner reads. Raise "
+    "--max-file-size (or max_file_size in .pinner.yaml), split it, or exclude it with --exclude."
 )
 SIZE_FORMS = (
     "a byte count (at least 1), or a whole number followed by K, M or G (binary: KiB, MiB, GiB; "
@@ -507,7 +511,7 @@ def test_a_file_over_the_default_limit_is_refused_unread(
     else:
         code, out, errors = pin(capsys, "big.yaml")
     assert (code, out) == (2, "")
-    assert errors == [TOO_LARGE.format("big.yaml", "16 MiB")]
+    assert errors == [reported(command, TOO_LARGE.format("big.yaml", "16 MiB"))]
     assert path.read_bytes() == text.encode()
 
 
@@ -532,7 +536,7 @@ def test_max_file_size_can_also_lower_the_limit(capsys: pytest.CaptureFixture[st
     assert run(capsys, "check", "--max-file-size", str(size), "m.yaml")[0] == 1
     code, _, errors = pin(capsys, "--max-file-size", str(size - 1), "m.yaml")
     assert code == 2
-    assert errors == [TOO_LARGE.format("m.yaml", f"{size - 1} bytes")]
+    assert errors == [reported("pin", TOO_LARGE.format("m.yaml", f"{size - 1} bytes"))]
     code, _, errors = run(capsys, "check", "--max-file-size", "1k", "--", "m.yaml")
     assert code == 1 and errors == []
 
@@ -543,7 +547,7 @@ def test_stdin_respects_max_file_size(
     text = big_manifest()
     code, out, err = filter_stdin(monkeypatch, capsysbinary, text.encode(), "-q")
     assert (code, out) == (2, b"")
-    assert err == TOO_LARGE.format("<stdin>", "16 MiB").encode() + b"\n"
+    assert err == reported("pin", TOO_LARGE.format("<stdin>", "16 MiB")).encode() + b"\n"
     args = ("-q", "--max-file-size", "32M")
     code, out, err = filter_stdin(monkeypatch, capsysbinary, text.encode(), *args)
     assert (code, out, err) == (0, text.replace("nginx:1.25", f"nginx@{A}").encode(), b"")
@@ -557,7 +561,7 @@ def test_a_bad_max_file_size_is_a_usage_error(
     path = write("m.yaml", POD.format("nginx:1.25"))
     code, out, errors = run(capsys, command, "--max-file-size", value, "m.yaml")
     assert (code, out) == (2, "")
-    assert errors == [f"pinner: --max-file-size must be {SIZE_FORMS}, not {value!r}."]
+    assert errors == [f"error: --max-file-size must be {SIZE_FORMS}, not {value!r}."]
     assert path.read_bytes() == POD.format("nginx:1.25").encode()
 
 

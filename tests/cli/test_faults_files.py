@@ -37,9 +37,7 @@ NOBODY = 65534
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
+def _digests(isolated: Path) -> None:
     Path("digests.txt").write_text(DIGESTS)
 
 

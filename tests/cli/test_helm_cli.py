@@ -78,7 +78,11 @@ def test_blocks_left_alone_are_listed_as_skipped(capsys: pytest.CaptureFixture[s
         "writes one only into its tag, with --helm-digest-in-tag."
     )
     assert report["summary"]["skipped"] == 2
-    assert report["notices"] == [NOTICE.removeprefix("notice: ")]
+    # The notice once per block it names, each placed there.
+    assert [(n["message"], n["path"], n["line"]) for n in report["notices"]] == [
+        (NOTICE.removeprefix("notice: "), path, 3)
+        for path in ("chart/values-prod.yaml", "chart/values.yaml")
+    ]
     code, out, _ = run(capsys, *PIN, "--format", "github", "chart")
     assert out.splitlines()[:2] == [
         "::warning file=chart/values-prod.yaml,line=3,col=8::" + report["skipped"][0]["message"],

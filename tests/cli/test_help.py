@@ -1,7 +1,12 @@
-"""`--help`: every command has a one-line summary that fits the command list, and an example."""
+"""`--help`: every command has a one-line summary that fits the command list, and an example;
+every page fits an 80-column terminal with each option name whole, in panels, about a screen."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -14,8 +19,11 @@ register_commands()  # a run registers only its own command; the tests want them
 # typer's group (typer vendors its own click): .commands maps each name to its command.
 COMMANDS: Any = typer.main.get_command(app)
 NAMES = sorted(COMMANDS.commands)
-# `pinner --help` prints the list in an 80-column box: "│ name    " on the left, " │" on the right.
-SUMMARY_WIDTH = 80 - len("│ ") - max(len(name) for name in NAMES) - len("  ") - len(" │")
+# `pinner --help` lists "  name  summary" in click's 78 columns (80 less its margin), and cuts a
+# summary longer than 78 - 6 - the longest name.
+SUMMARY_WIDTH = 78 - 6 - max(len(name) for name in NAMES)
+# About a screen: the longest page (pin's) is 50 lines.
+MAX_HELP_LINES = 52
 
 
 def test_the_commands_are_listed() -> None:
@@ -60,3 +68,66 @@ def test_commands_that_read_manifests_take_max_file_size(name: str) -> None:
     assert ("--jobs" in options) == (name in READERS), name
     if name in READERS:
         assert {"--exclude", "--config", "--no-config"} <= options, name
+
+
+def help_page(name: str | None, monkeypatch: pytest.MonkeyPatch, columns: int) -> str:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    args = [*name.split(), "--help"] if name else ["--help"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pinner", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": str(columns)},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+# Subcommands too: `pinner lock add`.
+PAGES = [
+    *NAMES,
+    *(
+        f"{name} {sub}"
+        for name in NAMES
+        for sub in getattr(COMMANDS.commands[name], "commands", {})
+    ),
+]
+
+
+@pytest.mark.parametrize("name", [None, *PAGES])
+def test_help_fits_80_columns_with_every_option_name_whole(
+    name: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = help_page(name, monkeypatch, 80)
+    lines = page.splitlines()
+    assert max(len(line) for line in lines) <= 80, name
+    assert len(lines) <= MAX_HELP_LINES, (name, len(lines))
+    names = [line.strip().split("  ")[0] for line in lines if line.lstrip().startswith("-")]
+    assert not [cut for cut in names if "…" in cut], name
+    command = COMMANDS
+    for part in (name or "").split():
+        command = command.commands[part]
+    for param in command.params:
+        for option in (*param.opts, *param.secondary_opts):
+            if option.startswith("-"):
+                # The whole name, not a prefix of it cut short ("--insecure-regis…").
+                assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", page), (name, option)
+
+
+@pytest.mark.parametrize("name", ["pin", "verify", "check"])
+def test_help_groups_options_in_panels(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = help_page(name, monkeypatch, 80)
+    headings = [line for line in page.splitlines() if line and not line.startswith(" ")]
+    assert {"Output:", "Files and settings:"} <= set(headings), headings
+    if name != "check":
+        assert "Registries:" in headings
+    # Every option is declared in a panel: none is left to the catch-all but --help.
+    options = page.split("Other options:\n", 1)[1].split("\n\n", 1)[0]
+    assert options.split()[0] == "--help" and options.count("--") == 1
+
+
+def test_a_narrow_terminal_still_cuts_no_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = help_page("pin", monkeypatch, 40)
+    assert "--insecure-registry HOST[:PORT]" in page
+    assert "--keep-tag / --no-keep-tag" in page

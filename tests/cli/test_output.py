@@ -43,14 +43,14 @@ EXEMPT = ["--exempt", "registry.k8s.io/pause*"]
 PIN = ["pin", "--offline", "--digests", "digests.txt", *EXEMPT]
 
 VIOLATION = "nginx:1.27 is not pinned by digest (Deployment web, container web)"
-ERROR = (
-    "k8s/broken.yaml:4: invalid YAML: did not find expected node content. Fix the syntax; the "
-    "file was not changed."
-)
+ERROR = "k8s/broken.yaml:4: invalid YAML: did not find expected node content. Fix the syntax."
+PIN_ERROR = f"{ERROR} The file was not changed."  # pin writes a file whole or not at all
 NOTICE = (
     "k8s/chart.yaml:6:12: skipped: the image of containers 'x' holds a Go/Helm template "
     "expression ('{{'); render it first (helm template ... | pinner pin -)."
 )
+# Errors as data (JSON): the message, and where it is.
+ERROR_RECORD = {"message": ERROR, "path": "k8s/broken.yaml", "line": 4, "column": 1}
 # The templated image, as --format json lists it and --format github annotates it.
 SKIPPED = {"path": "k8s/chart.yaml", "line": 6, "column": 12, "message": NOTICE}
 WARNING = f"::warning file=k8s/chart.yaml,line=6,col=12::{NOTICE}"
@@ -80,10 +80,7 @@ class FakeTerminal(io.StringIO):
 
 
 @pytest.fixture(autouse=True)
-def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
+def _workspace(work_tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "monotonic", lambda: 1000.0)  # every run takes 0.00s
     Path("k8s").mkdir()
     Path("k8s/app.yaml").write_text(APP)
@@ -115,7 +112,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
     document = {
         "command": "check",
         "violations": [SITE],
-        "errors": [ERROR],
+        "errors": [ERROR_RECORD],
         "notices": [],
         "skipped": [SKIPPED],
         "summary": {
@@ -137,7 +134,8 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_check_github(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "check", *EXEMPT, "--format", "github", "k8s") == (
         2,
-        f"::error file=k8s/app.yaml,line=13,col=16::{VIOLATION}\n{WARNING}\n::error::{ERROR}\n",
+        f"::error file=k8s/app.yaml,line=13,col=16::{VIOLATION}\n{WARNING}\n"
+        f"::error file=k8s/broken.yaml,line=4,col=1::{ERROR}\n",
         CHECK_SUMMARY,
     )
 
@@ -234,12 +232,14 @@ def test_pin_errors_in_each_format(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, *args) == (
         2,
         f"k8s/app.yaml:13:16: {CHANGE}\n",
-        f"error: {ERROR}\n{summary}",
+        f"error: {PIN_ERROR}\n{summary}",
     )
     code, out, err = run(capsys, *args, "--format", "json")
-    assert (code, json.loads(out)["errors"], err) == (2, [ERROR], summary)
+    record = {**ERROR_RECORD, "message": PIN_ERROR}
+    assert (code, json.loads(out)["errors"], err) == (2, [record], summary)
     code, out, err = run(capsys, *args, "--format", "github")
-    assert (code, out.splitlines()[-1], err) == (2, f"::error::{ERROR}", summary)
+    annotation = f"::error file=k8s/broken.yaml,line=4,col=1::{PIN_ERROR}"
+    assert (code, out.splitlines()[-1], err) == (2, annotation, summary)
 
 
 def test_pin_diff_sends_the_report_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
@@ -286,3 +286,36 @@ def test_no_colour_when_stderr_is_not_a_terminal(
     monkeypatch.delenv("NO_COLOR")
     assert main(["check", *EXEMPT, "k8s"]) == 2
     assert "\033[" not in capsys.readouterr().err
+
+
+# --- errors placed, as data --------------------------------------------------------------------
+
+
+def test_github_names_no_file_for_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO((APP + BROKEN).encode())))
+    code, out, _ = run(capsys, "check", *EXEMPT, "--format", "github", "-")
+    assert code == 2
+    assert "file=" not in out
+    assert out.startswith("::error::<stdin>:")
+
+
+def test_an_error_about_an_image_is_placed_wherever_it_is_used(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    Path("k8s/other.yaml").write_text(APP.replace("name: web", "name: api"))
+    args = ["pin", "--offline", "--digests", "digests.txt", "--dry-run", "--format"]
+    files = ["k8s/app.yaml", "k8s/other.yaml"]
+    code, out, _ = run(capsys, *args, "github", *files)
+    assert code == 2
+    # One annotation for each place the pause image (no known digest) is used.
+    placed = [line.split("::")[1] for line in out.splitlines() if "pause" in line]
+    assert placed == [f"error file={name},line=10,col=16" for name in files]
+    code, out, _ = run(capsys, *args, "json", *files)
+    errors = json.loads(out)["errors"]
+    assert [(e["path"], e["line"], e["column"], e["image"]) for e in errors] == [
+        (name, 10, 16, "registry.k8s.io/pause:3.9") for name in files
+    ]
+    assert errors[0]["message"] == errors[1]["message"]
+    assert errors[0]["message"].startswith("no known digest for registry.k8s.io/pause:3.9")

@@ -72,6 +72,8 @@ HEAVY_FOR_CHECK = (
     "pinner.manifests.workers",
     "concurrent.futures",
     "multiprocessing",
+    # Shell completion: only when the shell asks, or for `pinner completion`.
+    "pinner.cli.completion",
     # Other commands' modules: a run registers only the command it runs.
     "pinner.cli.pin",
     "pinner.cli.verify",

@@ -192,9 +192,9 @@ def test_without_a_cloud_login_the_refusal_says_what_to_run(
     code, err = run(capsys, "pin", str(path))
     assert code == 2
     assert (
-        "refused anonymous access (`aws ecr get-login-password --region eu-west-1` failed with "
-        "exit status 253) (HTTP 401). Log in with the AWS CLI (`aws configure` or "
-        "`aws sso login`)"
+        "refused anonymous access (HTTP 401). No credentials were sent: `aws ecr "
+        "get-login-password --region eu-west-1` failed with exit status 253. Log in with the AWS "
+        "CLI (`aws configure` or `aws sso login`)"
     ) in err
     assert path.read_bytes() == before
     assert calls(isolated, "aws") == ["ecr get-login-password --region eu-west-1"]

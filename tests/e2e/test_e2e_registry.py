@@ -35,9 +35,8 @@ from tests.support.registry_server import (
     skopeo_inspect_digest,
 )
 
-pytestmark = pytest.mark.realregistry
+pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("work_folder", "docker_config")]
 
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 HEADER = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
 CONTAINER = "    - name: c{}\n      image: {}\n"
 COLUMN = 14  # "      image: " is 13 characters
@@ -47,20 +46,6 @@ MakePusher = Callable[[RegistryServer], Pusher]
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Relative paths in messages, no colour, no proxy, and an empty docker config."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.setenv("NO_COLOR", "1")
-    docker_config = tmp_path / "docker-config"
-    docker_config.mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(docker_config))
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 def docker_config(data: dict[str, object]) -> Path:
@@ -385,7 +370,8 @@ def test_gcloud_without_an_account_says_gcloud_auth_login(
     assert code == 2
     assert errors == [
         f"error: Could not look up {image}: the token service {token_service(registry_token)} "
-        "refused anonymous access (gcloud has no active account) (HTTP 401). Run "
+        "refused anonymous access (HTTP 401). No credentials were sent: gcloud has no active "
+        "account. Run "
         "`gcloud auth login` (install the Google Cloud CLI first if needed). If you are logged "
         "in, check that the repository exists.",
         f"  used at pod.yaml:7:{COLUMN}",

@@ -13,7 +13,6 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,18 +23,9 @@ from pinner.cli import main
 from tests.support.registry_server import MANIFEST_ACCEPT, Pusher, RegistryServer
 
 pytest_plugins = ["tests.support.registry_fixtures"]
-pytestmark = pytest.mark.realregistry
+pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("isolated", "docker_config")]
 
 PAGE = 3  # the proxy's page size: small, so a dozen tags take several pages
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # no credentials from the machine
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 class TagListProxy:
@@ -276,13 +266,13 @@ def test_refused_credentials_exit_2(
     [
         (
             "ghcr.io/o/app:1.0",
-            "pinner: ghcr.io/o/app:1.0 has no digest; pinner tags names a digest, e.g. "
+            "error: ghcr.io/o/app:1.0 has no digest; pinner tags names a digest, e.g. "
             "`pinner tags ghcr.io/o/app@sha256:<digest>`. For a tag's digest, run "
             "`pinner digest ghcr.io/o/app:1.0`.",
         ),
         (
             "ghcr.io/O/app@sha256:" + "a" * 64,
-            "pinner: 'ghcr.io/O/app@sha256:" + "a" * 64 + "' is not an image reference: "
+            "error: 'ghcr.io/O/app@sha256:" + "a" * 64 + "' is not an image reference: "
             "repository names must be lowercase. Write IMAGE@sha256:<digest>.",
         ),
     ],

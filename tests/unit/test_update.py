@@ -15,7 +15,7 @@ from pinner.cli import main
 from tests.support.registry_server import Pusher
 
 pytest_plugins = ["tests.support.registry_fixtures"]
-pytestmark = pytest.mark.realregistry
+pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("isolated", "docker_config")]
 
 DEPLOYMENT = """\
 # The web tier. Comments, quotes and spacing must survive every rewrite.
@@ -35,15 +35,6 @@ spec:
           image: '{frozen}'
 """
 APP_AT = "web.yaml:11:18"  # where the app image starts (after the opening quote)
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # no credentials from the machine
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:

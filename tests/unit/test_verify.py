@@ -16,25 +16,12 @@ from pinner.cli import main
 from tests.support.registry_server import Pusher, RegistryServer
 
 pytest_plugins = ["tests.support.registry_fixtures"]
-pytestmark = pytest.mark.realregistry
+pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("work_folder", "docker_config")]
 
 HEADER = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
 CONTAINER = "    - name: c{}\n      image: {}\n"
 UPDATE_HINT = "Run `pinner pin --update` to move the pin."
 MakePusher = Callable[[RegistryServer], Pusher]
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Relative paths in messages, no colour, no proxy, no .pinner.yaml, no credentials."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.setenv("NO_COLOR", "1")
-    (tmp_path / "docker").mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def pod(*images: str) -> str:
@@ -341,7 +328,22 @@ def test_refused_credentials_exit_2_once_per_image_with_its_places(
     refusal = errors[0].removeprefix("error: ")
     assert code == 2
     assert [(r["status"], r["message"]) for r in document["results"]] == [("error", refusal)]
-    assert document["errors"] == [f"{refusal}\n  used at {at('a.yaml')}"]
+    # One error object for each place, located as data.
+    (line, column) = (int(n) for n in at("a.yaml").split(":")[1:])
+    assert document["errors"] == [
+        {
+            "message": f"{refusal}\n  used at {at('a.yaml')}",
+            "path": "a.yaml",
+            "line": line,
+            "column": column,
+            "image": f"{image}:1@{digest}",
+        }
+    ]
+    code, stdout, _, _ = run(capsys, "verify", "--format", "github")
+    annotations = stdout.splitlines()
+    assert [a.split("::")[1] for a in annotations] == [
+        f"error file={name},line={line},col={column}" for name in ("a.yaml", "b.yaml")
+    ]
 
 
 def test_unreadable_files_and_bad_options_exit_2(
@@ -367,4 +369,4 @@ def test_unreadable_files_and_bad_options_exit_2(
 
     code, _, errors, _ = run(capsys, "verify", "--format", "xml")
     assert code == 2
-    assert errors == ["pinner: --format must be one of text, json, github, not 'xml'."]
+    assert errors == ["error: --format must be one of text, json, github, sarif, not 'xml'."]

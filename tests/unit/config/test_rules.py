@@ -60,10 +60,7 @@ quay.io/thanos/thanos:v0.35.1@{A}
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
+def _rules(work_tree: Path) -> None:
     Path(".pinner.yaml").write_text(RULES)
     Path("digests.txt").write_text(DIGESTS)
     Path("k8s").mkdir()

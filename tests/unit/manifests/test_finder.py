@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from pinner.errors import ManifestError
+from pinner.errors import Location, ManifestError
 from pinner.kinds import Rule
 from pinner.manifests.finder import ImageSite, TemplateFile, find_all, find_images
 
@@ -384,9 +384,9 @@ def test_a_merge_key_that_includes_itself(text: str, line: int) -> None:
     with pytest.raises(ManifestError) as error:
         find_images(text, "m.yaml")
     assert str(error.value) == (
-        f"m.yaml:{line}: a merge key (<<) includes the mapping that holds it. Remove it; the file "
-        "was not changed."
+        f"m.yaml:{line}: a merge key (<<) includes the mapping that holds it. Remove it."
     )
+    assert [place[:2] for place in error.value.locations] == [("m.yaml", line)]
 
 
 # --- what it refuses -----------------------------------------------------------------------------
@@ -421,8 +421,9 @@ def test_duplicate_key() -> None:
         find_images(text, "m.yaml")
     assert str(error.value) == (
         "m.yaml:9: duplicate key 'image' in one mapping: the manifest is ambiguous (kubectl "
-        "rejects it too). Remove one of them; the file was not changed."
+        "rejects it too). Remove one of them."
     )
+    assert error.value.locations == (Location("m.yaml", 9, 7),)
 
 
 def test_a_duplicate_name_of_an_object_with_images() -> None:
@@ -492,8 +493,9 @@ def test_an_image_that_is_not_a_string(image: str, line: int) -> None:
     assert not isinstance(error.value, TemplateFile)
     assert str(error.value) == (
         f"m.yaml:{line}: the image of containers 'nginx' is not a string. Write it as a plain "
-        "string such as 'nginx:1.25'; the file was not changed."
+        "string such as 'nginx:1.25'."
     )
+    assert [place[:2] for place in error.value.locations] == [("m.yaml", line)]
 
 
 @pytest.mark.parametrize(
@@ -530,7 +532,9 @@ def test_an_image_that_is_not_a_string(image: str, line: int) -> None:
 def test_invalid_yaml(text: str, message: str) -> None:
     with pytest.raises(ManifestError) as error:
         find_images(text, "m.yaml")
-    assert str(error.value) == f"{message} Fix the syntax; the file was not changed."
+    assert str(error.value) == f"{message} Fix the syntax."
+    (place,) = error.value.locations  # where the parser stopped, as data for annotations
+    assert place.path == "m.yaml" and f"m.yaml:{place.line}:" in message
 
 
 NOTICE_IMAGE = (

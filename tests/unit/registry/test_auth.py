@@ -23,26 +23,10 @@ from pinner.registry.keychains import (
 )
 from tests.support.paths import FAKES
 
+pytestmark = pytest.mark.usefixtures("docker_config")
+
 PASSWORD = "s3cr3t-pa55word"
 TOKEN = "ya29.secret-gcloud-token"
-
-
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty DOCKER_CONFIG folder, so a developer's own config never leaks in."""
-    folder = tmp_path / "docker"
-    folder.mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(folder))
-    return folder
-
-
-@pytest.fixture
-def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A PATH holding only the fakes a test links into it (nothing real is found)."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    monkeypatch.setenv("PATH", str(folder))
-    return folder
 
 
 def install(fake_bin: Path, name: str, as_name: str | None = None) -> None:

@@ -37,6 +37,8 @@ from tests.support.faultproxy import (
     free_port,
 )
 
+pytestmark = pytest.mark.usefixtures("isolated", "docker_config")
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MANIFEST = json.dumps(
     {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {}, "layers": []}
@@ -61,17 +63,6 @@ spec:
       - name: sidecar
         image: "{sidecar}"
 """
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    (tmp_path / "docker").mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))  # no credentials, no helpers
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("all_proxy", raising=False)
 
 
 @pytest.fixture

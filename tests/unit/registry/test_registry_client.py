@@ -26,6 +26,8 @@ from pinner.registry.transport import base_url, check_url, plain_http_allowed
 from pinner.settings import Settings
 from tests.support.paths import FAKES
 
+pytestmark = pytest.mark.usefixtures("docker_config")
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -68,12 +70,6 @@ class Clock:
 class Sleeps(list[float]):
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "docker").mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
 
 
 @pytest.fixture
@@ -698,13 +694,11 @@ def test_token_body_size_is_capped(httpserver: HTTPServer, make_client) -> None:
 
 
 @pytest.fixture
-def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    monkeypatch.setenv("PATH", str(folder))
+def fake_bin(fake_bin: Path) -> Path:
+    """The shared PATH of fakes (tests/conftest.py), with every fake linked in."""
     for fake in FAKES.iterdir():
-        (folder / fake.name).symlink_to(fake)
-    return folder
+        (fake_bin / fake.name).symlink_to(fake)
+    return fake_bin
 
 
 def realm_authorization(server: HTTPServer) -> list[str | None]:

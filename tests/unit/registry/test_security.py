@@ -35,6 +35,8 @@ from pinner.cli import main
 from tests.support.faultproxy import Action, FaultServer, Reply, Request
 from tests.support.paths import FAKES
 
+pytestmark = pytest.mark.usefixtures("isolated", "docker_config")
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DIGEST = "sha256:" + "d" * 64
 PASSWORD = "pa55-Alice-secret"
@@ -59,28 +61,6 @@ SECRETS = [
     base64.b64encode(f"oauth2accesstoken:{GCLOUD_TOKEN}".encode()).decode(),
 ]
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n{containers}"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    folder = tmp_path / "docker"
-    folder.mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(folder))
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("all_proxy", raising=False)
-    return folder
-
-
-@pytest.fixture
-def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A PATH holding only the fakes a test puts there."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    monkeypatch.setenv("PATH", str(folder))
-    return folder
 
 
 @pytest.fixture
@@ -422,8 +402,8 @@ def test_a_slow_credential_helper_times_out_clearly(
     assert code == 2
     assert (
         "Could not look up registry.example/team/app:v1: the registry registry.example refused "
-        "anonymous access (docker-credential-slow did not finish within 0.5 seconds) (HTTP 401). "
-        "Check that docker-credential-slow works when run by hand."
+        "anonymous access (HTTP 401). No credentials were sent: docker-credential-slow did not "
+        "finish within 0.5 seconds. Check that docker-credential-slow works when run by hand."
     ) in err
     ((argv, kwargs),) = spawned
     assert argv == [str(helper), "get"]
