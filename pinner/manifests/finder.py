@@ -240,8 +240,8 @@ class _Finder:
         self.anchored: dict[int, str] = {}
         self.site_nodes: list[int] = []
         self.mappings: dict[int, dict[str, Node]] = {}
-        self.duplicates: dict[int, dict[str, int]] = {}  # mapping -> key written twice -> line
-        self.duplicate_log: list[tuple[str, int]] = []  # every such key, as mappings are read
+        self.duplicates: dict[int, dict[str, Location]] = {}  # mapping -> key written twice
+        self.duplicate_log: list[tuple[str, Location]] = []  # every such key, as read
         self.merging: set[int] = set()
         self.objects: set[int] = set()
 
@@ -385,9 +385,9 @@ class _Finder:
         """The value of ``key`` in a mapping (merge keys applied), or None; a ManifestError if
         the mapping holds ``key`` twice, which makes what pinner reads there ambiguous."""
         value = self.mapping(node).get(key)
-        line = self.duplicates.get(id(node), {}).get(key)
-        if line is not None:
-            raise self.duplicate_key(key, line)
+        second = self.duplicates.get(id(node), {}).get(key)
+        if second is not None:
+            raise self.duplicate_key(key, second)
         return value
 
     def plain_entry(self, node: MappingNode, key: str) -> Node | None:
@@ -395,7 +395,7 @@ class _Finder:
         found = [value for key_node, value in node.value if _scalar_value(key_node) == key]
         if len(found) > 1:
             second = [k for k, _ in node.value if _scalar_value(k) == key][1]
-            raise self.duplicate_key(key, second.start_mark.line + 1)
+            raise self.duplicate_key(key, self.where(second))
         return found[0] if found else None
 
     def looks_like_container(self, node: Node) -> bool:
@@ -405,11 +405,11 @@ class _Finder:
             and self.plain_entry(node, "image") is not None
         )
 
-    def duplicate_key(self, key: str, line: int) -> ManifestError:
+    def duplicate_key(self, key: str, second: Location) -> ManifestError:
         return ManifestError(
-            f"{self.path}:{line}: duplicate key {key!r} in one mapping: the manifest is "
+            f"{self.path}:{second.line}: duplicate key {key!r} in one mapping: the manifest is "
             "ambiguous (kubectl rejects it too). Remove one of them.",
-            at=[Location(self.path, line)],
+            at=[second],
         )
 
     def mapping(self, node: MappingNode) -> dict[str, Node]:
@@ -428,8 +428,8 @@ class _Finder:
         self.merging.add(id(node))
         entries: dict[str, Node] = {}
         merged: dict[str, Node] = {}
-        duplicates: dict[str, int] = {}
-        merged_duplicates: dict[str, int] = {}
+        duplicates: dict[str, Location] = {}
+        merged_duplicates: dict[str, Location] = {}
         for key_node, value in node.value:
             key = _scalar_value(key_node)
             if key == MERGE_KEY:
@@ -446,7 +446,7 @@ class _Finder:
                         merged_duplicates.setdefault(merged_key, line)
                 continue
             if key in entries:
-                duplicates.setdefault(key, key_node.start_mark.line + 1)
+                duplicates.setdefault(key, self.where(key_node))
             entries[key] = value
         self.merging.discard(id(node))
         result = {**merged, **entries} if merged else entries

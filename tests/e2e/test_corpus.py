@@ -115,9 +115,9 @@ def test_check_passes_after_pin_and_second_pin_changes_nothing(
     # What could not be pinned is reported as errors: three references that are not ones (the
     # truncated digest of kustomize's own example, `digest: sha256:25a0d4`, <YOUR-CONTAINER>,
     # <image_url>) and three files with duplicate keys (a Secret with a duplicate key holds no
-    # image: ignored). Left unpinned: the Helm values image blocks that have no digest key, which pin does not write by default (each chart gets a
-    # notice; see docs/helm.md), and the three other entries of that kustomization, which pinner
-    # leaves alone because of its invalid digest.
+    # image: ignored). Left unpinned: the Helm values image blocks that have no digest key, which
+    # pin does not write by default (each chart gets a notice; see docs/helm.md), and the three
+    # other entries of that kustomization, which pinner leaves alone because of its invalid digest.
     assert {(v["kind"], v["field"].rpartition(".")[2]) for v in report["violations"]} == {
         ("HelmValues", "image"),
         ("HelmValues", "images"),
