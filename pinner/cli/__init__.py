@@ -60,8 +60,9 @@ COMMAND_MODULES = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run pinner with ``argv`` (default: sys.argv[1:]) and return the exit code."""
     args = list(argv) if argv is not None else sys.argv[1:]
-    with no_collections():
-        register_commands(args[0] if args else None)
+    if args[:1] != ["--version"]:  # the version needs no command: import none for it
+        with no_collections():
+            register_commands(args[0] if args else None)
     if COMPLETE_VAR in os.environ:  # the shell asks what to complete (pinner completion SHELL)
         from pinner.cli.completion import enable_completion
 

@@ -7,9 +7,19 @@ import subprocess
 import sys
 
 import pinner
-from pinner.cli import main
+from pinner.cli import COMMAND_MODULES, main
 
 DISTRIBUTION = "pinner-k8s"  # the name on PyPI; "pinner" there is an unrelated project
+
+
+def installed_version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        raise AssertionError(
+            f"{DISTRIBUTION} is not installed: the distribution was renamed from pinner; "
+            "run `bash tests/run`, or `.venv/bin/pip install -e '.[test]'`"
+        ) from None
 
 
 def test_version_is_the_distribution_version() -> None:
@@ -21,13 +31,13 @@ def test_version_is_the_distribution_version() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"pinner {importlib.metadata.version(DISTRIBUTION)}\n"
+    assert result.stdout == f"pinner {installed_version()}\n"
     assert result.stderr == ""
 
 
 def test_version_comes_from_the_package_pyproject_reads() -> None:
     # pyproject.toml's version is dynamic, read from pinner.__version__: one place to bump.
-    assert importlib.metadata.version(DISTRIBUTION) == pinner.__version__
+    assert installed_version() == pinner.__version__
 
 
 def test_version_wins_over_a_command() -> None:
@@ -44,3 +54,23 @@ def test_version_wins_over_a_command() -> None:
 
 def test_version_in_process_exits_zero() -> None:
     assert main(["--version"]) == 0
+
+
+def test_version_imports_no_command() -> None:
+    # `pinner --version` is as cheap as the start-up gets: no command module is imported for it.
+    probe = (
+        "import sys; from pinner.cli import main; code = main(['--version']); "
+        "print(code, sorted(name for name in sys.modules if name.startswith('pinner.cli.')), "
+        "'rich' in sys.modules, file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stdout == f"pinner {pinner.__version__}\n"
+    code, modules, rich = (
+        result.stderr.strip().split(" ", 1)[0],
+        *result.stderr.strip().rsplit(" ", 1),
+    )
+    assert (code, rich) == ("0", "False"), result.stderr
+    commands = {f"pinner.cli.{name}" for name in COMMAND_MODULES.values()}
+    assert not [name for name in commands if f"'{name}'" in modules], result.stderr

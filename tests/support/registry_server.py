@@ -74,7 +74,12 @@ DEFAULT_PLATFORMS: tuple[Platform, ...] = (
 )
 
 # Which Debian package provides each binary, for the "how to get it" message.
-_PACKAGES = {"docker-registry": "docker-registry", "htpasswd": "apache2-utils", "skopeo": "skopeo"}
+_PACKAGES = {
+    "docker-registry": "docker-registry",
+    "htpasswd": "apache2-utils",
+    "skopeo": "skopeo",
+    "pipx": "pipx",
+}
 
 STARTUP_TIMEOUT = 15.0
 SKOPEO_TIMEOUT = 30.0
