@@ -37,6 +37,11 @@ def settled_copy(source: Path, target: Path) -> None:
     """
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target, symlinks=True)
+    # The shared corpus is read-only, and pinner leaves read-only files alone (root too): the
+    # copy is made writable, as a checkout is.
+    for path in [target, *target.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o200)
     os.sync()
 
 

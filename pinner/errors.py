@@ -75,3 +75,8 @@ class AuthError(RegistryError):
 
 class WriteConflictError(PinnerError):
     """A file changed on disk between pinner's read and its write."""
+
+
+class UnsafeWriteError(PinnerError):
+    """A file pinner will not replace: that would lose something (a hard link, its owner, an
+    attribute, what another program is still writing)."""

@@ -57,6 +57,8 @@ class FilePlan:
     # Values image blocks with no digest key, not written (see PinOptions.digest_in_tag).
     left_alone: list[ImageSite] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
+    # What else the changes change: aliases of an anchored image used where no image goes.
+    notices: list[Diagnostic] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -223,10 +225,14 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
         plan.tally.pinned += 1
         plan.changes.append(Change(site, site.image, new_image))
         edits.append(_edit(scan.source.text, site, new_image, digest))
+        plan.notices.extend(
+            notice for notice in _alias_notices(site, new_image) if notice not in plan.notices
+        )
     if plan.failed:
         # All or nothing: a half-pinned file would pass review looking finished. Its resolved
         # images were not written, so they count as failed, not pinned.
         plan.changes = []
+        plan.notices = []
         plan.tally.failed += plan.tally.pinned
         plan.tally.pinned = 0
     elif edits:
@@ -264,6 +270,18 @@ def unchanged(error: PinnerError) -> PinnerError:
     if isinstance(error, UnreadableFileError) or error.locations == ():
         return error  # nothing was read: nothing to say about changing it
     return ManifestError(f"{error} The file was not changed.", at=error.locations)
+
+
+def _alias_notices(site: ImageSite, new_image: str) -> list[Diagnostic]:
+    """The alias stays an alias (see pinner.manifests.aliases): say what it changes."""
+    return [
+        Diagnostic(
+            f"{site.path}:{use.line}: {use.path} is *{use.anchor}, an alias of the "
+            f"image on line {site.line}: pinning changes it to {new_image} too.",
+            (Location(site.path, use.line, None, site.image),),
+        )
+        for use in site.aliases
+    ]
 
 
 def _unspliceable(site: ImageSite) -> ManifestError:

@@ -37,6 +37,11 @@ _STRICT_DIGESTS = {
     "sha512": re.compile(r"[a-f0-9]{128}"),
 }
 _HEX64_RE = re.compile(r"[a-f0-9]{64}")
+# The OCI image spec's digest grammar, which Gatekeeper's rule follows: any encoding, so
+# `sha256+b64u:LCa0...` and `multihash+base58:QmRZ...` are digests there. Registries and the
+# kubelet (distribution's grammar) take only hex; pinner accepts these where a manifest holds
+# them, so `check` judges them as Gatekeeper does, and never writes one.
+_OCI_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 
 
 class Reference(NamedTuple):
@@ -190,6 +195,9 @@ def _split_digest(text: str) -> tuple[str, str | None]:
         return text, None
     if "@" in digest:
         raise InvalidReferenceError("the reference has more than one '@'")
+    algorithm = digest.partition(":")[0]
+    if algorithm not in _STRICT_DIGESTS and _OCI_DIGEST_RE.fullmatch(digest):
+        return rest, digest
     return rest, check_digest(digest)
 
 

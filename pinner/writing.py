@@ -40,7 +40,7 @@ def unified_diff(display: str, old: str, new: str) -> str:
 def _pending(plan: FilePlan) -> PendingWrite:
     source = plan.scan.source
     assert source is not None and source.path is not None and plan.new_text is not None
-    return PendingWrite(source.path, source.encode(plan.new_text), source.raw)
+    return PendingWrite(source.path, source.encode(plan.new_text), source.raw, source.identity)
 
 
 def _write_failure(plan: FilePlan, failure: Exception) -> Diagnostic:

@@ -127,16 +127,17 @@ def pin(
     left = run.unwritten_blocks
     skipped = [skip for scan in scans for skip in scan.skipped]
     notices = digest_key_notices(left)
-    if write_digests is not None and not run.errors and write:
+    notices += [notice for plan in run.plans for notice in plan.notices]
+    # --diff writes the lock it is asked for: the digests of the reviewed diff, which
+    # `pin --offline --digests` then applies exactly (the README's one-off recipe).
+    if write_digests is not None and not run.errors and not dry_run:
         lock_notices, lock_errors = write_lock_file(
             write_digests, scans, options, run, prune=prune_digests
         )
         notices += lock_notices
         run.errors += lock_errors
-    elif write_digests is not None and not run.errors:  # --dry-run and --diff write nothing
-        notices.append(
-            Diagnostic(f"{'--diff' if diff else '--dry-run'}: {write_digests} was not written.")
-        )
+    elif write_digests is not None and not run.errors:  # --dry-run writes nothing at all
+        notices.append(Diagnostic(f"--dry-run: {write_digests} was not written."))
     tally, seconds = run.tally(), time.monotonic() - started
     written = write and not run.errors if stdin_mode else write
     summary = summary_record(tally, seconds)

@@ -7,7 +7,8 @@ bytes; line endings are never translated. A UTF-8 byte order mark is kept aside 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +27,14 @@ READ_CHUNK = 1024 * 1024
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
+# What a name on the command line may be instead of a file: reading a FIFO would block forever.
+_NOT_FILES = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class SourceFile:
     raw: bytes
     text: str
     bom: bool
+    # (st_dev, st_ino) of the file read: the writer replaces only this file.
+    identity: tuple[int, int] | None = None
 
     def encode(self, text: str) -> bytes:
         return ((UTF8_BOM if self.bom else "") + text).encode("utf-8")
@@ -88,7 +99,13 @@ def read_source(
 ) -> SourceFile:
     shown = display if display is not None else str(path)
     try:
-        with path.open("rb") as handle:
+        _refuse_non_file(shown, os.stat(path).st_mode)  # before opening: a device may react
+        # O_NONBLOCK: a FIFO put in its place since opens at once instead of waiting for a
+        # writer; fstat then tells what was opened.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(descriptor, "rb") as handle:
+            status = os.fstat(descriptor)
+            _refuse_non_file(shown, status.st_mode)
             raw = read_capped(handle, max_bytes)
     except OSError as exc:
         raise UnreadableFileError(
@@ -96,7 +113,16 @@ def read_source(
             "and that you may read it.",
             at=[Location(shown)],
         ) from None
-    return decode(raw, shown, path, max_bytes)
+    return replace(decode(raw, shown, path, max_bytes), identity=(status.st_dev, status.st_ino))
+
+
+def _refuse_non_file(display: str, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        what = _NOT_FILES.get(stat.S_IFMT(mode), "neither a file nor a folder")
+        raise ManifestError(
+            f"{display}: not a regular file (it is {what}); pinner reads only files, so it was "
+            "not read. Give standard input as '-' (pinner pin - < FILE), or leave the name out."
+        )
 
 
 def read_capped(handle: BinaryIO, max_bytes: int) -> bytes:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from pinner.errors import Location, ManifestError
 from pinner.helm_shapes import SHAPES, VALUES_FILE_KIND, VALUES_KINDS, BlockShape
 from pinner.kinds import WORKLOAD_KINDS, Rule
+from pinner.manifests.aliases import AliasUse, alias_uses
 from pinner.manifests.charts import Chart
 from pinner.manifests.helm_values import (
     ValuesContext,
@@ -26,6 +27,7 @@ from pinner.manifests.skim import compose_relevant
 from pinner.manifests.skipped import Skipped
 from pinner.manifests.yamlnodes import (
     LINE_BREAK_RE,
+    MISPLACED,
     LineIndex,
     MappingNode,
     MarkedYAMLError,
@@ -34,6 +36,7 @@ from pinner.manifests.yamlnodes import (
     SequenceNode,
     invalid_yaml,
     iter_documents,
+    strip_document_boms,
 )
 
 # Where each built-in workload kind holds its pod spec (the one table in pinner.kinds).
@@ -119,6 +122,8 @@ class ImageSite(NamedTuple):
     # For an image block in Helm values: how pin writes its digest (``image`` is then the
     # reference the block renders to, and the span is its digest's or its tag's value).
     slot: ValueSlot | None = None
+    # An anchored image's aliases used where no image goes: pinning changes them too.
+    aliases: tuple[AliasUse, ...] = ()
     digest_slot: DigestSlot | None = None  # set for a kustomize images entry
 
     @property
@@ -162,7 +167,10 @@ def find_all(
 
     ``chart``: the text is that chart's values file, read for image blocks of ``shapes``.
     """
-    finder = _Finder(text, path, rules, shapes)
+    # The parsers read the text without the BOMs that begin later documents; offsets are mapped
+    # back to ``text``, which is what gets spliced.
+    parsed, boms = strip_document_boms(text)
+    finder = _Finder(text, path, rules, shapes, LineIndex(parsed, boms))
     visit: Callable[[Node], None] = finder.visit_object
     if chart is not None:
         visit = partial(finder.visit_chart_values, chart=chart)
@@ -173,7 +181,7 @@ def find_all(
     # still reported before what the finder objects to, wherever each is in the file.
     objection: ManifestError | None = None
     try:
-        documents = iter_documents(text) if chart else compose_relevant(text, compose_kinds)
+        documents = iter_documents(parsed) if chart else compose_relevant(parsed, compose_kinds)
         for root in documents:
             if objection is None:
                 try:
@@ -192,6 +200,12 @@ def find_all(
         raise ManifestError(f"{invalid_yaml(exc, path)}. Fix the syntax.", at=[place]) from None
     if objection is not None:
         raise objection
+    if finder.anchored:
+        uses = alias_uses(parsed, finder.anchored)
+        finder.sites = [
+            site._replace(aliases=tuple(uses.get(finder.site_nodes[index], ())))
+            for index, site in enumerate(finder.sites)
+        ]
     # Pod spec fields are visited by name; report them as they appear in the file. An image that
     # a template fills in is passed over, once however many aliases show it; the rest is read.
     sites: list[ImageSite] = []
@@ -207,16 +221,27 @@ def find_all(
 
 class _Finder:
     def __init__(
-        self, text: str, path: str, rules: Sequence[Rule], shapes: Sequence[BlockShape]
+        self,
+        text: str,
+        path: str,
+        rules: Sequence[Rule],
+        shapes: Sequence[BlockShape],
+        lines: LineIndex,
     ) -> None:
         self.text = text
         self.path = path
         self.rules = rules
         self.shapes = shapes
         self.skipped: list[Skipped] = []
-        self.lines = LineIndex(text)
+        self.lines = lines
         self.sites: list[ImageSite] = []
+        # Images written with an anchor, by their node's offset in the parsed text (the key
+        # aliases.alias_uses matches events on), and each site's node offset.
+        self.anchored: dict[int, str] = {}
+        self.site_nodes: list[int] = []
         self.mappings: dict[int, dict[str, Node]] = {}
+        self.duplicates: dict[int, dict[str, Location]] = {}  # mapping -> key written twice
+        self.duplicate_log: list[tuple[str, Location]] = []  # every such key, as read
         self.merging: set[int] = set()
         self.objects: set[int] = set()
 
@@ -224,6 +249,8 @@ class _Finder:
         """Drop the caches keyed by node identity, which would keep a document's nodes alive
         (and, once they are freed, could mistake a new node for an old one)."""
         self.mappings.clear()
+        self.duplicates.clear()
+        self.duplicate_log.clear()
         self.objects.clear()
 
     def visit_object(self, node: Node) -> None:
@@ -231,18 +258,29 @@ class _Finder:
         if not isinstance(node, MappingNode) or id(node) in self.objects:
             return
         self.objects.add(id(node))
-        fields = self.mapping(node)
-        kind = _scalar_value(fields.get("kind"))
-        api_version = _scalar_value(fields.get("apiVersion"))
-        metadata = fields.get("metadata")
-        name = ""
-        if isinstance(metadata, MappingNode):
-            name = _scalar_value(self.mapping(metadata).get("name"))
-        items = fields.get("items")
+        kind = _scalar_value(self.entry(node, "kind"))
+        api_version = _scalar_value(self.entry(node, "apiVersion"))
+        items = self.entry(node, "items")
         if kind.endswith("List") and isinstance(items, SequenceNode):
             for item in items.value:
                 self.visit_object(item)
             return
+        found = len(self.sites)
+        walked = len(self.duplicate_log)
+        self.visit_images(node, kind, api_version)
+        if len(self.sites) > found:
+            # An object pinner pins is one kubectl must read as pinner does: a key written twice
+            # in any mapping pinner walked through is an error. In an object with no image (a
+            # CI config, say) it changes nothing pinner reads.
+            if len(self.duplicate_log) > walked:
+                raise self.duplicate_key(*self.duplicate_log[walked])
+            metadata = self.entry(node, "metadata")
+            if isinstance(metadata, MappingNode):
+                name = _scalar_value(self.entry(metadata, "name"))
+                self.sites[found:] = [site._replace(name=name) for site in self.sites[found:]]
+
+    def visit_images(self, node: MappingNode, kind: str, api_version: str) -> None:
+        name = ""  # filled in by visit_object
         for rule in self.rules:
             if rule.matches(kind, api_version):
                 self.apply_rule(rule, node, kind, name)
@@ -293,7 +331,7 @@ class _Finder:
         for key in path:
             if not isinstance(node, MappingNode):
                 return None
-            child = self.mapping(node).get(key)
+            child = self.entry(node, key)
             if child is None:
                 return None
             node = child
@@ -309,9 +347,9 @@ class _Finder:
                 continue
             seen.add(id(node))
             if isinstance(node, MappingNode):
-                containers = _plain_get(node, "containers")
+                containers = self.plain_entry(node, "containers")
                 if isinstance(containers, SequenceNode) and any(
-                    _looks_like_container(item) for item in containers.value
+                    self.looks_like_container(item) for item in containers.value
                 ):
                     yield node
                     continue
@@ -322,33 +360,61 @@ class _Finder:
     def visit_pod_spec(self, pod_spec: Node, kind: str, name: str) -> None:
         if not isinstance(pod_spec, MappingNode):
             return
-        fields = self.mapping(pod_spec)
         for field in CONTAINER_FIELDS:
-            containers = fields.get(field)
+            containers = self.entry(pod_spec, field)
             if not isinstance(containers, SequenceNode):
                 continue
             for container in containers.value:
                 if not isinstance(container, MappingNode):
                     continue
-                entries = self.mapping(container)
-                image = entries.get("image")
+                image = self.entry(container, "image")
                 if image is not None:
-                    container_name = _scalar_value(entries.get("name"))
+                    container_name = _scalar_value(self.entry(container, "name"))
                     self.add_site(image, kind, name, field, container_name)
-        volumes = fields.get("volumes")
+        volumes = self.entry(pod_spec, "volumes")
         if isinstance(volumes, SequenceNode):
             for volume in volumes.value:
                 if not isinstance(volume, MappingNode):
                     continue
-                entries = self.mapping(volume)
                 reference = self.follow(volume, ("image", "reference"))
                 if reference is not None:
-                    self.add_site(
-                        reference, kind, name, "volumes", _scalar_value(entries.get("name"))
-                    )
+                    volume_name = _scalar_value(self.entry(volume, "name"))
+                    self.add_site(reference, kind, name, "volumes", volume_name)
+
+    def entry(self, node: MappingNode, key: str) -> Node | None:
+        """The value of ``key`` in a mapping (merge keys applied), or None; a ManifestError if
+        the mapping holds ``key`` twice, which makes what pinner reads there ambiguous."""
+        value = self.mapping(node).get(key)
+        second = self.duplicates.get(id(node), {}).get(key)
+        if second is not None:
+            raise self.duplicate_key(key, second)
+        return value
+
+    def plain_entry(self, node: MappingNode, key: str) -> Node | None:
+        """``entry`` without merge keys, for the walk that looks for pod specs by shape."""
+        found = [value for key_node, value in node.value if _scalar_value(key_node) == key]
+        if len(found) > 1:
+            second = [k for k, _ in node.value if _scalar_value(k) == key][1]
+            raise self.duplicate_key(key, self.where(second))
+        return found[0] if found else None
+
+    def looks_like_container(self, node: Node) -> bool:
+        return (
+            isinstance(node, MappingNode)
+            and self.plain_entry(node, "name") is not None
+            and self.plain_entry(node, "image") is not None
+        )
+
+    def duplicate_key(self, key: str, second: Location) -> ManifestError:
+        return ManifestError(
+            f"{self.path}:{second.line}: duplicate key {key!r} in one mapping: the manifest is "
+            "ambiguous (kubectl rejects it too). Remove one of them.",
+            at=[second],
+        )
 
     def mapping(self, node: MappingNode) -> dict[str, Node]:
-        """A mapping's entries by key, with merge keys (<<) applied; duplicate keys are errors."""
+        """A mapping's entries by key, with merge keys (<<) applied. A key written twice is
+        kept in ``duplicates`` (its second line), an error only where ``entry`` reads it."""
         # Cached: aliases share nodes, and merges of merges must not multiply the work.
         known = self.mappings.get(id(node))
         if known is not None:
@@ -362,6 +428,8 @@ class _Finder:
         self.merging.add(id(node))
         entries: dict[str, Node] = {}
         merged: dict[str, Node] = {}
+        duplicates: dict[str, Location] = {}
+        merged_duplicates: dict[str, Location] = {}
         for key_node, value in node.value:
             key = _scalar_value(key_node)
             if key == MERGE_KEY:
@@ -374,18 +442,22 @@ class _Finder:
                         )
                     for merged_key, merged_value in self.mapping(source).items():
                         merged.setdefault(merged_key, merged_value)
+                    for merged_key, line in self.duplicates.get(id(source), {}).items():
+                        merged_duplicates.setdefault(merged_key, line)
                 continue
             if key in entries:
-                line = key_node.start_mark.line + 1
-                raise ManifestError(
-                    f"{self.path}:{line}: duplicate key {key!r} in one mapping: the manifest is "
-                    "ambiguous (kubectl rejects it too). Remove one of them.",
-                    at=[self.where(key_node)],
-                )
+                duplicates.setdefault(key, self.where(key_node))
             entries[key] = value
         self.merging.discard(id(node))
         result = {**merged, **entries} if merged else entries
         self.mappings[id(node)] = result
+        # A key this mapping writes itself overrides a merged one, duplicated or not.
+        duplicates.update(
+            (key, line) for key, line in merged_duplicates.items() if key not in entries
+        )
+        if duplicates:
+            self.duplicates[id(node)] = duplicates
+            self.duplicate_log.extend(duplicates.items())
         return result
 
     def where(self, node: Node) -> Location:
@@ -405,6 +477,13 @@ class _Finder:
         line = node.start_mark.line + 1
         node_start = self.lines.offset(node.start_mark)
         end = self.lines.offset(node.end_mark)
+        if node_start is None or end is None:
+            # The parser's line and column do not lead to its offset: where the scalar is
+            # written is not known for sure, so it is reported, and never spliced.
+            node_start = end = int(node.start_mark.index)
+            misplaced = True
+        else:
+            misplaced = False
         if not isinstance(node, ScalarNode):
             # An unquoted `{{ .Values.image }}` reads as a flow mapping: a template, not a mistake.
             if self.text.startswith("{{", node_start):
@@ -424,7 +503,12 @@ class _Finder:
             line += len(breaks)
             column = start - breaks[-1].end() + 1
         quote = node.style if node.style in ("'", '"') else ""
-        problem = splice_problem(self.text[start:end], node.value, node.style)
+        if properties is not None and "&" in properties.group():
+            self.anchored[int(node.start_mark.index)] = node.value
+        self.site_nodes.append(int(node.start_mark.index))
+        problem = (
+            MISPLACED if misplaced else splice_problem(self.text[start:end], node.value, node.style)
+        )
         self.sites.append(
             ImageSite(
                 path=self.path,
@@ -469,21 +553,6 @@ def _is_builtin_group(api_version: str) -> bool:
 
 def _scalar_value(node: Node | None) -> str:
     return str(node.value) if isinstance(node, ScalarNode) else ""
-
-
-def _plain_get(node: MappingNode, key: str) -> Node | None:
-    for key_node, value in node.value:
-        if isinstance(key_node, ScalarNode) and key_node.value == key:
-            return value  # type: ignore[no-any-return]
-    return None
-
-
-def _looks_like_container(node: Node) -> bool:
-    return (
-        isinstance(node, MappingNode)
-        and _plain_get(node, "name") is not None
-        and _plain_get(node, "image") is not None
-    )
 
 
 def _merge_sources(value: Node) -> list[MappingNode]:

@@ -23,6 +23,7 @@ from pinner.errors import ManifestError
 from pinner.manifests.finder import DigestSlot, ImageSite, splice_problem
 from pinner.manifests.mapkeys import NoKeySlot, key_slot
 from pinner.manifests.yamlnodes import (
+    MISPLACED,
     LineIndex,
     MappingNode,
     Node,
@@ -149,9 +150,14 @@ def _entry(
     digest = fields.get("digest")
     problem: str | None = None
     if isinstance(digest, ScalarNode):  # pinned already: --update rewrites its value
-        start, end = lines.offset(digest.start_mark), lines.offset(digest.end_mark)
+        found_start, found_end = lines.offset(digest.start_mark), lines.offset(digest.end_mark)
         quote = digest.style if digest.style in ("'", '"') else ""
-        problem = splice_problem(text[start:end], digest.value, digest.style)
+        if found_start is None or found_end is None:
+            start = end = int(digest.start_mark.index)
+            problem = MISPLACED
+        else:
+            start, end = found_start, found_end
+            problem = splice_problem(text[start:end], digest.value, digest.style)
         slot = DigestSlot()
     else:
         tag = fields.get("newTag")
@@ -160,7 +166,7 @@ def _entry(
             found = key_slot(text, lines, node, "digest")
         except NoKeySlot as exc:
             problem = f"a digest key cannot be added to the entry exactly: {exc}"
-            start = end = lines.offset(node.start_mark)
+            start = end = int(node.start_mark.index)  # reported, never spliced
             slot = DigestSlot()
         else:
             start = end = found.offset

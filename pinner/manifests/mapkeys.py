@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pinner.manifests.yamlnodes import LINE_BREAK_RE, LineIndex, MappingNode, ScalarNode
+from pinner.manifests.yamlnodes import (
+    LINE_BREAK_RE,
+    MISPLACED,
+    LineIndex,
+    MappingNode,
+    ScalarNode,
+)
 
 MERGE_KEY = "<<"
 
@@ -49,9 +55,11 @@ def key_slot(text: str, lines: LineIndex, mapping: MappingNode, key: str) -> Key
     # the new key would land there.
     before = mapping.value[-2][1].end_mark if len(mapping.value) > 1 else mapping.start_mark
     key_at, value_at = lines.offset(last_key.start_mark), lines.offset(last_value.start_mark)
-    if not lines.offset(before) <= key_at < value_at:
+    before_at, end = lines.offset(before), lines.offset(last_value.end_mark)
+    if key_at is None or value_at is None or before_at is None or end is None:
+        raise NoKeySlot(MISPLACED)
+    if not before_at <= key_at < value_at:
         raise NoKeySlot("its last key or value is an alias")
-    end = lines.offset(last_value.end_mark)
     quote = last_key.style if last_key.style in ("'", '"') else ""
     written = f"{quote}{key}{quote}: "
     if mapping.flow_style:

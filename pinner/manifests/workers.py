@@ -66,6 +66,10 @@ def can_fork() -> bool:
     )
 
 
+# How long a run stopped early waits for the pool's manager thread to wind down.
+MANAGER_JOIN_SECONDS = 2.0
+
+
 def parallel_map(function: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
     """``function(item)`` for each item, in ``workers`` forked processes, in order.
 
@@ -122,6 +126,14 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], workers: int) -
             for child in started:
                 child.terminate()
         pool.shutdown(wait=finished, cancel_futures=True)
+        if not finished:
+            # The pool's manager thread closes its wake-up pipe once it sees the workers gone;
+            # Python's exit handler writes to that pipe, and the two racing gave a "Bad file
+            # descriptor" traceback at exit now and then. Wait for the thread, briefly: a worker
+            # stuck where SIGTERM cannot reach it (a hung NFS read) must not hold pinner.
+            manager = getattr(pool, "_executor_manager_thread", None)
+            if manager is not None:
+                manager.join(timeout=MANAGER_JOIN_SECONDS)
     for item in items[done:]:
         yield function(item)
 

@@ -8,12 +8,14 @@ learn where each scalar sits in the text. The text itself is spliced elsewhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import warnings
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from _ruamel_yaml import CParser
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, StreamMark
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, StreamMark
 from ruamel.yaml.events import (
     MappingEndEvent,
     MappingStartEvent,
@@ -36,14 +38,20 @@ __all__ = [
     "compose_documents",
     "invalid_yaml",
     "iter_documents",
+    "strip_document_boms",
 ]
 
-# libyaml treats these as line breaks (YAML 1.1), and counts CRLF as one character in
-# Mark.index; so when any of them is present we compute offsets from line and column instead.
+# The line breaks libyaml counts in a mark's line (YAML 1.1's); ruamel's pure-Python reader
+# counts only the first three (YAML 1.2's), though both end a line's tokens at all six.
 LINE_BREAK_RE = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
+_YAML12_BREAK_RE = re.compile("\r\n|\r|\n")
 _UNUSUAL_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
-# libyaml 0.1.7's only complaint about `a:b` in a flow collection, which newer YAML allows.
-_LIBYAML_FLOW_COLON = "found unexpected ':'"
+# Where libyaml 0.1.7 refuses what YAML 1.2 allows, the pure-Python parser reads the text instead:
+# `a:b` in a flow collection, and an anchor name used twice (a later one replaces the earlier).
+_LIBYAML_FALLBACKS = ("found unexpected ':'", "found duplicate anchor; first occurrence")
+_BOM = "\ufeff"
+# A document marker line (--- or ..., perhaps with a comment), or a directive.
+_MARKER_LINE_RE = re.compile(r"(?:---|\.\.\.)(?:[ \t].*)?\r?$|%")
 # Collections nested deeper than this are refused before composing: libyaml's composer recurses in
 # C once per level and overflows the stack (the process dies) at some 20,000 levels, and the
 # pure-Python composer raises RecursionError at a few hundred. Real manifests nest a few dozen deep.
@@ -118,10 +126,13 @@ def _compose(text: str, depth_checked: bool) -> Iterator[Node]:
             done += 1
         return
     except MarkedYAMLError as exc:
-        if exc.problem != _LIBYAML_FLOW_COLON:
+        if exc.problem not in _LIBYAML_FALLBACKS and exc.context not in _LIBYAML_FALLBACKS:
             raise
     try:
-        documents = list(YAML(typ="safe", pure=True).compose_all(text))
+        with warnings.catch_warnings():
+            # The YAML spec allows a reused anchor: it is not worth a raw warning on stderr.
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            documents = list(YAML(typ="safe", pure=True).compose_all(text))
     except RecursionError:  # the pure-Python composer recurses once per level (see MAX_DEPTH)
         raise MarkedYAMLError(problem="collections are nested too deeply") from None
     yield from documents[done:]  # the ones libyaml read before it stumbled were given already
@@ -168,16 +179,77 @@ def _compose_with_libyaml(text: str) -> Iterator[Node]:
         yield composer.get_node()
 
 
+def strip_document_boms(text: str) -> tuple[str, list[int]]:
+    """``text`` without the byte order marks that begin a later document, and where each was.
+
+    YAML allows a BOM before each document of a stream (``cat`` of files saved by Windows
+    editors makes one); libyaml refuses one directly before content. The positions (in the
+    returned text) let ``LineIndex`` map offsets back to ``text``.
+    """
+    if _BOM not in text:
+        return text, []
+    pieces: list[str] = []
+    removed: list[int] = []
+    tail = 0
+    for match in re.finditer(f"(?m)^{_BOM}", text):
+        position = match.start()
+        line_start = text.rfind("\n", 0, max(position - 1, 0)) + 1
+        previous_line = text[line_start:position].rstrip("\r\n")
+        after = text[position + 1 : position + 4]
+        if not (
+            position == 0
+            or _MARKER_LINE_RE.match(previous_line)
+            or after in ("---", "...")
+            or after.startswith("%")
+        ):
+            continue  # inside a document: the parser judges it
+        pieces.append(text[tail:position])
+        removed.append(position - len(removed))
+        tail = position + 1
+    pieces.append(text[tail:])
+    return "".join(pieces), removed
+
+
+# Why a scalar whose marks do not agree with the text is reported and never spliced.
+MISPLACED = (
+    "pinner cannot tell exactly where it is written (the YAML parser's line breaks "
+    "differ from the file's)"
+)
+
+
 class LineIndex:
-    """Turns a libyaml mark (line, column, index) into an offset in the original text."""
+    """Turns a parser's mark (line, column, index) into an offset in the original text.
 
-    def __init__(self, text: str) -> None:
+    Both parsers give the character offset as ``index``; where the text has line breaks the two
+    count differently (``LINE_BREAK_RE``), the mark's line and column, counted the way that
+    parser counts them, must lead to the same offset, or the mark is not trusted (None): a
+    splice there would land somewhere else than the scalar the parser read.
+
+    ``removed``: positions where ``strip_document_boms`` took a BOM out of the parsed text.
+    """
+
+    def __init__(self, text: str, removed: Sequence[int] = ()) -> None:
+        self._text = text
         self._simple = not any(brk in text for brk in _UNUSUAL_BREAKS)
-        self._line_starts: list[int] = []
-        if not self._simple:
-            self._line_starts = [0] + [m.end() for m in LINE_BREAK_RE.finditer(text)]
+        self._removed = list(removed)
+        self._line_starts: dict[bool, list[int]] = {}
 
-    def offset(self, mark: Any) -> int:
-        if self._simple:
-            return int(mark.index)
-        return self._line_starts[int(mark.line)] + int(mark.column)
+    def offset(self, mark: Any) -> int | None:
+        """The text offset of a parser mark, or None when its line and column do not lead to
+        it (the parser counted line breaks differently): then nothing may be spliced there."""
+        index = int(mark.index)
+        if not self._simple:
+            starts = self._starts(yaml12=isinstance(mark, StreamMark))
+            line = int(mark.line)
+            if line >= len(starts) or starts[line] + int(mark.column) != index:
+                return None
+        return index + bisect_right(self._removed, index) if self._removed else index
+
+    def _starts(self, *, yaml12: bool) -> list[int]:
+        """Where each line starts, as libyaml (``yaml12=False``) or ruamel's reader counts."""
+        known = self._line_starts.get(yaml12)
+        if known is None:
+            breaks = _YAML12_BREAK_RE if yaml12 else LINE_BREAK_RE
+            known = [0] + [match.end() for match in breaks.finditer(self._text)]
+            self._line_starts[yaml12] = known
+        return known

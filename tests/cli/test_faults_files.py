@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import pinner.manifests.rewrite
+import pinner.manifests.staging
 import pinner.writing
 from pinner.cli import main
 from pinner.manifests.rewrite import PendingWrite
@@ -198,6 +199,26 @@ def test_a_read_only_folder_is_left_alone(shared_folder: Path) -> None:
     assert leftovers(shared_folder) == []
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the file another owner")
+def test_a_file_whose_owner_cannot_be_kept_is_left_alone(shared_folder: Path) -> None:
+    """nobody may write root's 0666 file, but a new copy would be nobody's: pinner refuses."""
+    (shared_folder / "digests.txt").write_text(DIGESTS)
+    owned(shared_folder, 0o755)
+    path = shared_folder / "roots.yaml"
+    path.write_text(POD.format("nginx:1.27"))
+    path.chmod(0o666)  # root's, writable by anyone
+    result = pin_as_another_user(shared_folder, "roots.yaml")
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2, result.stderr
+    assert (
+        "error: roots.yaml: the file belongs to user 0 and group 0, which pinner (user 65534) "
+        "cannot give its new copy; it was not changed. Run pinner as the file's owner."
+    ) in result.stderr
+    assert path.read_text() == POD.format("nginx:1.27")
+    assert path.stat().st_uid == 0
+    assert leftovers(shared_folder) == []
+
+
 # --- contents ------------------------------------------------------------------------------------
 
 
@@ -281,16 +302,15 @@ def test_a_change_during_the_write_is_not_overwritten(
 ) -> None:
     """The edit lands after pinner wrote its temporary file, just before it compares."""
     path = write("pod.yaml", POD.format("nginx:1.27"))
-    real_chmod = os.chmod
-    edits: list[str] = []
+    real_fchmod = os.fchmod
+    edits: list[int] = []
 
-    def chmod_then_someone_edits(target: object, mode: int, **kwargs: object) -> None:
-        real_chmod(target, mode, **kwargs)  # type: ignore[arg-type]
-        if str(target).endswith(".pinner-tmp"):
-            edits.append(str(target))
-            path.write_text(THEIRS)
+    def fchmod_then_someone_edits(descriptor: int, mode: int) -> None:
+        real_fchmod(descriptor, mode)
+        edits.append(descriptor)
+        path.write_text(THEIRS)
 
-    monkeypatch.setattr(pinner.manifests.rewrite.os, "chmod", chmod_then_someone_edits)
+    monkeypatch.setattr(pinner.manifests.staging.os, "fchmod", fchmod_then_someone_edits)
     code, errors = pin(capsys, "pod.yaml")
     assert edits, "the temporary file was not made as expected"
     assert (code, errors) == (2, [CONFLICT])

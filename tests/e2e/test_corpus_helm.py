@@ -53,6 +53,10 @@ def copy_charts(root: Path) -> Path:
     for name, folder in CHARTS.items():
         target = root / name
         shutil.copytree(EVAL / folder, target, symlinks=True)
+        # The shared charts are read-only, and pinner leaves read-only files alone (root too).
+        for path in [target, *target.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | 0o200)
         if not (target / "Chart.yaml").exists():
             (target / "Chart.yaml").write_text(
                 f"apiVersion: v2\nname: {name}\nversion: 0.0.0\nappVersion: 1.0.0\n"

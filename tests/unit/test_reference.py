@@ -191,6 +191,22 @@ def test_name_and_flags() -> None:
     assert Reference("", "nginx", None, None).tag_or_default == "latest"
 
 
+@pytest.mark.parametrize(
+    "digest",
+    [
+        # The OCI image spec's own examples of digests in other encodings.
+        "sha256+b64u:LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564",
+        "multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8",
+    ],
+)
+def test_a_digest_in_another_encoding_is_read_as_gatekeeper_reads_it(digest: str) -> None:
+    reference = parse_reference(f"nginx:1.25@{digest}")
+    assert (reference.tag, reference.digest, reference.is_pinned) == ("1.25", digest, True)
+    # What pinner writes (from a registry, a digest file, an index) is hex, as registries take.
+    with pytest.raises(InvalidReferenceError, match="not a valid digest"):
+        check_digest(digest)
+
+
 def test_check_digest() -> None:
     assert check_digest(DIGEST) == DIGEST
     assert check_digest(f"sha512:{'0f' * 64}") == f"sha512:{'0f' * 64}"

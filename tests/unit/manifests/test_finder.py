@@ -426,9 +426,61 @@ def test_duplicate_key() -> None:
     assert error.value.locations == (Location("m.yaml", 9, 7),)
 
 
-def test_duplicate_key_outside_the_pod_spec() -> None:
-    text = "kind: Pod\nmetadata:\n  name: a\n  name: b\n"
-    with pytest.raises(ManifestError, match=r"^m\.yaml:4: duplicate key 'name'"):
+def test_a_duplicate_name_of_an_object_with_images() -> None:
+    text = POD.format(image="nginx").replace("  name: web\n", "  name: a\n  name: b\n")
+    with pytest.raises(ManifestError, match=r"^m\.yaml:5: duplicate key 'name'"):
+        find_images(text, "m.yaml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A CI config: no Kubernetes object, a key written twice.
+        "stages: [build]\nbuild:\n  script: make\n  script: make test\n",
+        "image: python:3.12\nimage: python:3.13\n",
+        "kind: Pod\nmetadata:\n  name: a\n  name: b\n",  # no image: nothing it says is read
+        "apiVersion: v1\nkind: Secret\ntype: Opaque\ntype: Opaque\n",
+        # Mappings pinner never walks through: labels, an env var.
+        POD.format(image="nginx").replace("  name: web\n", "  name: web\n  labels: {a: 1, a: 2}\n"),
+        POD.format(image="nginx") + "      env: [{name: A, value: '1', value: '2'}]\n",
+    ],
+)
+def test_a_duplicate_key_that_changes_nothing_pinner_reads_is_ignored(text: str) -> None:
+    assert [site.image for site in find_images(text, "m.yaml")] == (
+        ["nginx"] if "image: nginx" in text else []
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        (POD.format(image="nginx") + "  containers: []\n", 9, "containers"),
+        (POD.format(image="nginx").replace("kind: Pod\n", "kind: Pod\nkind: Job\n"), 3, "kind"),
+        # In an object with images, any mapping pinner walks through: kubectl rejects it too.
+        (
+            POD.format(image="nginx") + "  hostNetwork: true\n  hostNetwork: false\n",
+            10,
+            "hostNetwork",
+        ),
+        (POD.format(image="nginx") + "      args: [a]\n      args: [b]\n", 10, "args"),
+        # Found by shape: the walk reads containers, and each item's name and image.
+        (
+            "kind: Rollout\napiVersion: argoproj.io/v1alpha1\nspec:\n  template:\n    spec:\n"
+            "      containers:\n      - name: a\n        image: x:1\n        image: x:2\n",
+            9,
+            "image",
+        ),
+        # A duplicate inside a merged mapping is read through the merge key.
+        (
+            "base: &b {image: x:1, image: x:2}\nkind: Pod\napiVersion: v1\nspec:\n"
+            "  containers:\n  - name: a\n    <<: *b\n    image: y:1\n",
+            1,
+            "image",
+        ),
+    ],
+)
+def test_a_duplicate_key_pinner_reads_is_an_error(text: str, line: int, key: str) -> None:
+    with pytest.raises(ManifestError, match=rf"^m\.yaml:{line}: duplicate key '{key}'"):
         find_images(text, "m.yaml")
 
 

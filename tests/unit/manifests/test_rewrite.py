@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import pinner.manifests.rewrite
+import pinner.manifests.staging
 from pinner.errors import WriteConflictError
 from pinner.manifests.rewrite import (
     SYNCFS_MIN_FILES,
@@ -228,15 +229,15 @@ def test_one_file_changed_in_a_batch_is_left_alone_and_the_others_are_written(
 ) -> None:
     writes = _batch(tmp_path, SYNCFS_MIN_FILES)
     changed = writes[5].path
-    real_replace = os.replace
+    real_rename = os.rename
 
-    def someone_edits_before_the_first_rename(source: str, target: Path) -> None:
+    def someone_edits_before_the_first_rename(*args: object, **kwargs: object) -> None:
         if not changed.read_bytes().startswith(b"theirs"):
             changed.write_bytes(b"theirs\n")
-        real_replace(source, target)
+        real_rename(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(
-        pinner.manifests.rewrite.os, "replace", someone_edits_before_the_first_rename
+        pinner.manifests.staging.os, "rename", someone_edits_before_the_first_rename
     )
     failures = write_all_atomic(writes)
     assert [index for index, failure in enumerate(failures) if failure is not None] == [5]
@@ -259,17 +260,17 @@ def test_an_interrupted_batch_removes_every_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writes = _batch(tmp_path, SYNCFS_MIN_FILES)
-    real_replace = os.replace
+    real_rename = os.rename
     calls = 0
 
-    def interrupted_on_the_fourth_rename(source: str, target: Path) -> None:
+    def interrupted_on_the_fourth_rename(*args: object, **kwargs: object) -> None:
         nonlocal calls
         calls += 1
         if calls == 4:
             raise KeyboardInterrupt
-        real_replace(source, target)
+        real_rename(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pinner.manifests.rewrite.os, "replace", interrupted_on_the_fourth_rename)
+    monkeypatch.setattr(pinner.manifests.staging.os, "rename", interrupted_on_the_fourth_rename)
     with pytest.raises(KeyboardInterrupt):
         write_all_atomic(writes)
     # Three files renamed, the rest untouched; no temporary file is left behind.
@@ -284,9 +285,12 @@ def test_a_file_whose_data_cannot_be_synced_is_not_renamed(
     monkeypatch.setattr(pinner.manifests.rewrite, "_syncfs", lambda: None)
     writes = _batch(tmp_path, 3)
     real_fsync = os.fsync
+    calls = 0
 
     def failing_for_f01(descriptor: int) -> None:
-        if os.path.basename(os.readlink(f"/proc/self/fd/{descriptor}")).startswith(".f01.yaml."):
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # copies are synced in order: f01's
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         real_fsync(descriptor)
 

@@ -613,10 +613,13 @@ def test_stopping_early_leaves_no_worker(tree: Tree, forked: list[int]) -> None:
 
 @pytest.mark.parametrize("whole_group", [False, True], ids=["pinner-only", "terminal-group"])
 def test_ctrl_c_ends_a_run_whose_worker_is_blocked(tmp_path: Path, whole_group: bool) -> None:
-    """A worker stuck on a read that never ends (a FIFO nobody writes) does not keep pinner alive.
+    """A worker stuck on a read that never ends (a hung network filesystem, say) does not keep
+    pinner alive.
 
     Ctrl-C from a terminal reaches the whole process group; ``kill -INT`` reaches pinner alone,
     and may be delivered to one of the pool's threads rather than the one waiting for results.
+    pinner refuses a FIFO named on the command line without reading it, so the stuck read is
+    made here: reading ``stuck.yaml`` opens a FIFO nobody writes.
     """
     folder = tmp_path / "d"
     folder.mkdir()
@@ -626,9 +629,20 @@ def test_ctrl_c_ends_a_run_whose_worker_is_blocked(tmp_path: Path, whole_group: 
     for index in range(files):
         text = padding * (PARALLEL_MIN_BYTES // files // len(padding) + 1) + DEPLOYMENT
         (folder / f"f{index}.yaml").write_text(text)
-    os.mkfifo(tmp_path / "pipe.yaml")  # named on the command line, so it is read
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "stuck.yaml").write_text(DEPLOYMENT)
     process = subprocess.Popen(
-        [sys.executable, "-m", "pinner", "check", "--no-config", "--jobs", "2", "d", "pipe.yaml"],
+        [
+            sys.executable,
+            "-c",
+            STUCK_READ,
+            "check",
+            "--no-config",
+            "--jobs",
+            "2",
+            "d",
+            "stuck.yaml",
+        ],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -649,6 +663,24 @@ def test_ctrl_c_ends_a_run_whose_worker_is_blocked(tmp_path: Path, whole_group: 
     assert process.returncode == 130, errors
     assert "Traceback" not in errors
     assert still_running([blocked]) == []
+
+
+# pinner, with a read of stuck.yaml that never ends (inherited by the forked workers).
+STUCK_READ = """
+import sys
+import pinner.manifests.scan as scan
+from pinner.cli import main
+
+real = scan.read_source
+
+def stuck(path, *args, **kwargs):
+    if str(path).endswith("stuck.yaml"):
+        open("pipe", "rb").read()
+    return real(path, *args, **kwargs)
+
+scan.read_source = stuck
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def _wait_for_a_blocked_reader(parent: int) -> int:
