@@ -24,9 +24,7 @@ PINNED = POD.format(f"nginx@{A}")
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
+def _digests(isolated: Path) -> None:
     Path("digests.txt").write_text(f"nginx:1.27@{A}\n")
 
 

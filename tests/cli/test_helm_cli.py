@@ -23,10 +23,7 @@ PIN = ["pin", "--offline", "--digests", "digests.txt"]
 
 
 @pytest.fixture(autouse=True)
-def _chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
+def _chart(work_tree: Path) -> None:
     Path("chart").mkdir()
     Path("chart/Chart.yaml").write_text(CHART)
     Path("chart/values.yaml").write_text(NO_DIGEST)

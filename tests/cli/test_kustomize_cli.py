@@ -22,9 +22,7 @@ BASE = (
 
 
 @pytest.fixture(autouse=True)
-def _tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
+def _tree(isolated: Path) -> None:
     for name, text in {
         "base/kustomization.yaml": "resources: [pod.yaml]\n",
         "base/pod.yaml": BASE,

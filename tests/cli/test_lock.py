@@ -20,12 +20,8 @@ LOCK = "".join(f"{image}@{A}\n" for image in IMAGES)
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # no credentials from the machine
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
+def _tree(isolated: Path, docker_config: Path) -> None:
+    """Five pods, one image each, and the lock of all five."""
     for number, image in enumerate(IMAGES):
         Path(f"pod{number}.yaml").write_text(POD.format(f"p{number}", image))
     Path("pins.lock").write_text(LOCK)

@@ -19,6 +19,8 @@ import pytest
 import pinner.registry.client
 from pinner.cli import main
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 # Host → the images on it, as written in manifests (docker.io's API host is registry-1).
 IMAGES = {
     "registry-1.docker.io": ["nginx:1.27", "redis:7", "library/postgres:16", "bitnami/kafka:3"],
@@ -31,8 +33,9 @@ FILES = 30  # each file uses every image once
 
 
 @pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every name fails to resolve, as with no network; returns the names asked for."""
+def no_network(docker_config: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every name fails to resolve, as with no network; returns the names asked for. No proxy
+    (``docker_config``): one would be asked for every host instead."""
     asked: list[str] = []
     lock = threading.Lock()
 
@@ -42,8 +45,6 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
     return asked
 
 
@@ -81,15 +82,12 @@ def write_tree(root: Path) -> None:
 
 def test_pin_with_no_network_fails_in_under_two_seconds_with_one_error_per_host(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     no_network: list[str],
     sleeps: list[float],
 ) -> None:
     write_tree(tmp_path)
     before = {path: path.read_bytes() for path in tmp_path.rglob("*.yaml")}
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
 
     started, cpu_started = time.monotonic(), time.process_time()
     code = main(["pin", "--no-config", "."])
@@ -125,7 +123,6 @@ def test_pin_with_no_network_fails_in_under_two_seconds_with_one_error_per_host(
 
 def test_a_single_image_on_a_dead_host_keeps_the_one_image_message(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     no_network: list[str],
 ) -> None:
@@ -134,7 +131,6 @@ def test_a_single_image_on_a_dead_host_keeps_the_one_image_message(
         "  - {name: a, image: quay.io/org/app:1}\n",
         encoding="utf-8",
     )
-    monkeypatch.chdir(tmp_path)
     assert main(["pin", "--no-config", "pod.yaml"]) == 2
     err = capsys.readouterr().err
     assert (
@@ -147,7 +143,6 @@ def test_a_single_image_on_a_dead_host_keeps_the_one_image_message(
 
 def test_verify_with_no_network_says_it_once_per_host(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     no_network: list[str],
     sleeps: list[float],
@@ -161,7 +156,6 @@ def test_verify_with_no_network_says_it_once_per_host(
             + containers,
             encoding="utf-8",
         )
-    monkeypatch.chdir(tmp_path)
     assert main(["verify", "--no-config", "."]) == 2
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("error: ")]

@@ -30,9 +30,7 @@ LEVELS = {"none", "note", "warning", "error"}
 
 
 @pytest.fixture(autouse=True)
-def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
+def _workspace(isolated: Path) -> None:
     Path("k8s").mkdir()
     Path("k8s/app.yaml").write_text(POD.format("nginx:1.27"))
     Path("k8s/pinned.yaml").write_text(POD.format(f"redis@{B}"))

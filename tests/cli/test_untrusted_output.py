@@ -12,6 +12,8 @@ import pytest
 
 from pinner.cli import main
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 FORGED = "::warning file=README.md,line=1::forged"
 RAW_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 POD = """\
@@ -26,12 +28,6 @@ spec:
   - name: bad
     image: "nginx\\e[31m:1"
 """
-
-
-@pytest.fixture(autouse=True)
-def _here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
 
 
 def assert_safe(text: str) -> None:

@@ -15,13 +15,9 @@ import pytest
 
 from pinner.cli import main
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 POD = "kind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:1.27\n"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
 
 
 @pytest.mark.parametrize(

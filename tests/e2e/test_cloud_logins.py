@@ -21,7 +21,7 @@ import pytest
 
 from pinner.cli import main
 from pinner.registry.cloudlogins import ACR_USERNAME, ECR_USERNAME
-from tests.support.paths import FAKES
+from tests.support.fake_programs import install_logged
 from tests.support.registry_server import AuthMode, Pusher, RegistryServer, require_binary
 from tests.support.tls import resolve_to_loopback
 
@@ -31,7 +31,6 @@ ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 ACR = "pinnertest.azurecr.io"
 GHCR = "ghcr.io"
 SECRET = "cloud-Pa55word-e2e"
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 POD = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
 USERS = {ECR: ECR_USERNAME, ACR: ACR_USERNAME, GHCR: "octocat"}
 
@@ -54,26 +53,17 @@ def servers() -> Iterator[dict[tuple[str, AuthMode], RegistryServer]]:
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Own folder, empty logins, no proxy, the cloud names on 127.0.0.1, only fakes on PATH."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    for name in (*PROXY_VARIABLES, "GITHUB_ACTIONS", "GITHUB_TOKEN", "GITHUB_ACTOR"):
+def machine(
+    work_folder: Path, docker_config: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Own folder, empty logins, no proxy, the cloud names on 127.0.0.1, only the fake aws
+    and az on PATH. Returns the folder above the work folder, where the fakes' logs go."""
+    for name in ("GITHUB_ACTIONS", "GITHUB_TOKEN", "GITHUB_ACTOR"):
         monkeypatch.delenv(name, raising=False)
     resolve_to_loopback(monkeypatch, USERS)
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
     for fake in ("aws", "az"):
-        (fake_bin / fake).symlink_to(FAKES / fake)
-    monkeypatch.setenv("PATH", str(fake_bin))
-    monkeypatch.setenv("FAKE_AWS_LOG", str(tmp_path / "aws.log"))
-    monkeypatch.setenv("FAKE_AZ_LOG", str(tmp_path / "az.log"))
-    monkeypatch.setenv("FAKE_AWS_PASSWORD", SECRET)
-    monkeypatch.setenv("FAKE_AZ_TOKEN", SECRET)
-    return tmp_path
+        install_logged(monkeypatch, fake_bin, fake, SECRET)
+    return fake_bin.parent
 
 
 def serve(
@@ -109,50 +99,45 @@ def write_pod(*images: str) -> Path:
     return path
 
 
-def calls(isolated: Path, program: str) -> list[str]:
-    log = isolated / f"{program}.log"
+def calls(machine: Path, program: str) -> list[str]:
+    log = machine / f"{program}.log"
     return log.read_text().splitlines() if log.exists() else []
 
 
 AUTHS: list[AuthMode] = ["htpasswd", "token"]
 
 
+# Each cloud's registry, the CLI pinner asks for its login, and the one call expected of it.
+CLOUD_CLIS = [
+    pytest.param(ECR, "aws", "ecr get-login-password --region eu-west-1", id="ecr-aws-password"),
+    pytest.param(
+        ACR, "az", "acr login --name pinnertest --expose-token --output json", id="acr-az-token"
+    ),
+]
+
+
 @pytest.mark.parametrize("auth", AUTHS)
-def test_ecr_pins_with_the_aws_cli_password_asked_once(
+@pytest.mark.parametrize(("host", "program", "call"), CLOUD_CLIS)
+def test_cloud_registries_pin_with_their_cli_asked_once(
     servers: dict[tuple[str, AuthMode], RegistryServer],
-    isolated: Path,
+    machine: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    host: str,
+    program: str,
+    call: str,
     auth: AuthMode,
 ) -> None:
-    server, name = serve(servers, ECR, auth, monkeypatch)
+    server, name = serve(servers, host, auth, monkeypatch)
     first, second = push(server, f"team/a-{auth}"), push(server, f"team/b-{auth}")
     path = write_pod(f"{name}/team/a-{auth}:1.0", f"{name}/team/b-{auth}:1.0")
     code, err = run(capsys, "pin", str(path))
     assert code == 1, err
     text = path.read_text()
     assert f"team/a-{auth}@{first}" in text and f"team/b-{auth}@{second}" in text
-    assert calls(isolated, "aws") == ["ecr get-login-password --region eu-west-1"]
+    assert calls(machine, program) == [call]
     if auth == "token":
         assert server.token_requests and all(r.status == 200 for r in server.token_requests)
-
-
-@pytest.mark.parametrize("auth", AUTHS)
-def test_acr_pins_with_the_azure_cli_token_asked_once(
-    servers: dict[tuple[str, AuthMode], RegistryServer],
-    isolated: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    auth: AuthMode,
-) -> None:
-    server, name = serve(servers, ACR, auth, monkeypatch)
-    first, second = push(server, f"team/a-{auth}"), push(server, f"team/b-{auth}")
-    path = write_pod(f"{name}/team/a-{auth}:1.0", f"{name}/team/b-{auth}:1.0")
-    code, err = run(capsys, "pin", str(path))
-    assert code == 1, err
-    text = path.read_text()
-    assert f"team/a-{auth}@{first}" in text and f"team/b-{auth}@{second}" in text
-    assert calls(isolated, "az") == ["acr login --name pinnertest --expose-token --output json"]
 
 
 @pytest.mark.parametrize("auth", AUTHS)
@@ -179,7 +164,7 @@ def test_ghcr_pins_with_github_token_inside_actions(
 @pytest.mark.parametrize("auth", AUTHS)
 def test_without_a_cloud_login_the_refusal_says_what_to_run(
     servers: dict[tuple[str, AuthMode], RegistryServer],
-    isolated: Path,
+    machine: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     auth: AuthMode,
@@ -197,24 +182,24 @@ def test_without_a_cloud_login_the_refusal_says_what_to_run(
         "CLI (`aws configure` or `aws sso login`)"
     ) in err
     assert path.read_bytes() == before
-    assert calls(isolated, "aws") == ["ecr get-login-password --region eu-west-1"]
+    assert calls(machine, "aws") == ["ecr get-login-password --region eu-west-1"]
 
 
 @pytest.mark.parametrize("auth", AUTHS)
 def test_podman_login_pins_and_a_refused_one_says_podman_login(
     servers: dict[tuple[str, AuthMode], RegistryServer],
-    isolated: Path,
+    machine: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     auth: AuthMode,
 ) -> None:
     # ACR's name only to reach a registry with a user; podman's file is read for any host.
     server, name = serve(servers, ACR, auth, monkeypatch)
-    (isolated / "bin" / "az").unlink()
+    (machine / "bin" / "az").unlink()
     digest = push(server, f"team/podman-{auth}")
-    auth_file = isolated / "run" / "containers" / "auth.json"
+    auth_file = machine / "run" / "containers" / "auth.json"
     auth_file.parent.mkdir(parents=True)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(isolated / "run"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(machine / "run"))
 
     def podman_login(password: str) -> None:
         pair = base64.b64encode(f"{ACR_USERNAME}:{password}".encode()).decode()
@@ -230,4 +215,4 @@ def test_podman_login_pins_and_a_refused_one_says_podman_login(
     code, err = run(capsys, "pin", str(path))
     assert code == 1, err
     assert f"podman-{auth}@{digest}" in path.read_text()
-    assert not os.path.exists(isolated / "az.log")
+    assert not os.path.exists(machine / "az.log")

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from pinner.cli import main
 from tests.support.registry_server import Pusher, RegistryServer
 
-pytestmark = pytest.mark.realregistry
+pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("isolated", "docker_config")]
 
 CHART = "apiVersion: v2\nname: web\nversion: 1.0.0\nappVersion: 2.0.0\n"
 VALUES = """\
@@ -56,14 +56,6 @@ spec:
       tag: "1.0"
       digest: ""
 """
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "docker-config").mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
-    monkeypatch.setenv("NO_COLOR", "1")
 
 
 def test_a_charts_values_are_pinned_to_what_was_pushed(

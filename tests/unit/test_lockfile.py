@@ -17,19 +17,10 @@ from pinner.cli import main
 from tests.support.registry_server import Pusher, RegistryServer
 
 pytest_plugins = ["tests.support.registry_fixtures"]
-pytestmark = pytest.mark.realregistry
+pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("isolated", "docker_config")]
 
 POD = "kind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n{containers}"
 CONTAINER = "    - name: c{}\n      image: {}\n"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # no credentials from the machine
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def pod(name: str, *images: str) -> str:

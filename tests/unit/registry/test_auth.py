@@ -21,16 +21,13 @@ from pinner.registry.keychains import (
     is_google_host,
     login_hint,
 )
+from tests.support.fake_programs import install_logged
 from tests.support.paths import FAKES
 
 pytestmark = pytest.mark.usefixtures("docker_config")
 
 PASSWORD = "s3cr3t-pa55word"
 TOKEN = "ya29.secret-gcloud-token"
-
-
-def install(fake_bin: Path, name: str, as_name: str | None = None) -> None:
-    (fake_bin / (as_name or name)).symlink_to(FAKES / name)
 
 
 def write_config(folder: Path, config: dict) -> None:
@@ -149,13 +146,9 @@ def test_invalid_json_config(docker_config: Path) -> None:
 
 
 @pytest.fixture
-def helper_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_bin: Path) -> Path:
-    install(fake_bin, "docker-credential-fake")
-    log = tmp_path / "helper.log"
-    monkeypatch.setenv("FAKE_HELPER_LOG", str(log))
+def helper_log(monkeypatch: pytest.MonkeyPatch, fake_bin: Path) -> Path:
     monkeypatch.setenv("FAKE_HELPER_USER", "helper-user")
-    monkeypatch.setenv("FAKE_HELPER_SECRET", PASSWORD)
-    return log
+    return install_logged(monkeypatch, fake_bin, "docker-credential-fake", PASSWORD)
 
 
 def test_cred_helper_for_the_host(
@@ -249,12 +242,8 @@ def test_failing_helper_output_is_not_repeated(
 
 
 @pytest.fixture
-def gcloud_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_bin: Path) -> Path:
-    install(fake_bin, "gcloud")
-    log = tmp_path / "gcloud.log"
-    monkeypatch.setenv("FAKE_GCLOUD_LOG", str(log))
-    monkeypatch.setenv("FAKE_GCLOUD_TOKEN", TOKEN)
-    return log
+def gcloud_log(monkeypatch: pytest.MonkeyPatch, fake_bin: Path) -> Path:
+    return install_logged(monkeypatch, fake_bin, "gcloud", TOKEN)
 
 
 @pytest.mark.parametrize(

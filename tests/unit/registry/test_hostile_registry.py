@@ -30,25 +30,14 @@ from pinner.registry.hosts import BlockedDestinationError, check_destination, re
 from pinner.settings import Settings
 from tests.support.hostile_registry import DIGEST, FORGED, TOKEN, HostileRegistry
 
+pytestmark = pytest.mark.usefixtures("isolated", "docker_config")
+
 POD = (
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
     "  - name: c\n    image: {image}\n"
 )
 # What a terminal or a CI log must never receive from pinner.
 RAW_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    folder = tmp_path / "docker"
-    folder.mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(folder))
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("all_proxy", raising=False)
-    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -102,9 +91,9 @@ def test_a_token_with_a_line_break_is_refused_and_never_printed(
 
 
 def test_a_registry_token_with_a_line_break_names_the_docker_config(
-    capsys: pytest.CaptureFixture[str], _isolated: Path
+    capsys: pytest.CaptureFixture[str], docker_config: Path
 ) -> None:
-    config = _isolated / "config.json"
+    config = docker_config / "config.json"
     with HostileRegistry("token-newline") as registry:
         secret = "registry-secret\r\nX-Injected: 1"
         config.write_text(json.dumps({"auths": {registry.host: {"registrytoken": secret}}}))
@@ -169,10 +158,10 @@ def test_a_non_ascii_token_is_a_clear_error(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_a_non_ascii_registry_token_in_the_docker_config_is_a_clear_error(
-    capsys: pytest.CaptureFixture[str], _isolated: Path
+    capsys: pytest.CaptureFixture[str], docker_config: Path
 ) -> None:
     with HostileRegistry("token-newline") as registry:
-        (_isolated / "config.json").write_text(
+        (docker_config / "config.json").write_text(
             json.dumps({"auths": {registry.host: {"registrytoken": "tökén-secret"}}})
         )
         code, out, err = run(capsys, "digest", registry.image())

@@ -29,7 +29,7 @@ from pinner.registry.keychains import (
     containers_auth_files,
     default_keychain,
 )
-from tests.support.paths import FAKES
+from tests.support.fake_programs import install, install_logged
 
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 ACR = "myregistry.azurecr.io"
@@ -47,18 +47,6 @@ def homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("GITHUB_ACTIONS", "GITHUB_TOKEN", "GITHUB_ACTOR"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
-
-
-@pytest.fixture
-def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    monkeypatch.setenv("PATH", str(folder))
-    return folder
-
-
-def install(fake_bin: Path, name: str) -> None:
-    (fake_bin / name).symlink_to(FAKES / name)
 
 
 def auth(user: str, password: str) -> dict[str, str]:
@@ -157,7 +145,7 @@ def test_docker_hub_is_docker_io_in_podman_files(homes: Path) -> None:
 def test_identity_tokens_and_cred_helpers_in_podman_files(
     homes: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (fake_bin / "docker-credential-fake").symlink_to(FAKES / "docker-credential-fake")
+    install(fake_bin, "docker-credential-fake")
     monkeypatch.setenv("FAKE_HELPER_SERVER", "helped.example")
     monkeypatch.setenv("FAKE_HELPER_USER", "helper-user")
     monkeypatch.setenv("FAKE_HELPER_SECRET", "helper-secret")
@@ -198,12 +186,8 @@ def test_a_broken_podman_file_is_skipped_and_said(homes: Path) -> None:
 
 
 @pytest.fixture
-def aws_log(tmp_path: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    install(fake_bin, "aws")
-    log = tmp_path / "aws.log"
-    monkeypatch.setenv("FAKE_AWS_LOG", str(log))
-    monkeypatch.setenv("FAKE_AWS_PASSWORD", "ecr-secret")
-    return log
+def aws_log(fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return install_logged(monkeypatch, fake_bin, "aws", "ecr-secret")
 
 
 @pytest.mark.parametrize(
@@ -279,12 +263,8 @@ def test_ecr_without_the_aws_cli(fake_bin: Path) -> None:
 
 
 @pytest.fixture
-def az_log(tmp_path: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    install(fake_bin, "az")
-    log = tmp_path / "az.log"
-    monkeypatch.setenv("FAKE_AZ_LOG", str(log))
-    monkeypatch.setenv("FAKE_AZ_TOKEN", "acr-secret")
-    return log
+def az_log(fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return install_logged(monkeypatch, fake_bin, "az", "acr-secret")
 
 
 def test_acr_token_from_the_azure_cli_once_per_registry(az_log: Path) -> None:

@@ -32,8 +32,8 @@ import pytest
 import pinner.registry.client
 import pinner.registry.credentials
 from pinner.cli import main
+from tests.support.fake_programs import install
 from tests.support.faultproxy import Action, FaultServer, Reply, Request
-from tests.support.paths import FAKES
 
 pytestmark = pytest.mark.usefixtures("isolated", "docker_config")
 
@@ -135,8 +135,8 @@ def test_secrets_never_show_in_output_or_logs(
 ) -> None:
     """Every kind of credential, refused or accepted, with every logger at DEBUG."""
     caplog.set_level(logging.DEBUG)  # pinner has no verbosity flag; its loggers are the knob
-    (fake_bin / "docker-credential-fake").symlink_to(FAKES / "docker-credential-fake")
-    (fake_bin / "gcloud").symlink_to(FAKES / "gcloud")
+    install(fake_bin, "docker-credential-fake")
+    install(fake_bin, "gcloud")
     monkeypatch.setenv("FAKE_GCLOUD_TOKEN", GCLOUD_TOKEN)
     monkeypatch.setenv("FAKE_HELPER_USER", "helper-user")
     monkeypatch.setenv("FAKE_HELPER_SECRET", HELPER_SECRET)
