@@ -24,6 +24,7 @@ import pinner.manifests.staging
 from pinner.errors import UnsafeWriteError, WriteConflictError
 from pinner.manifests.ondisk import Identity
 from pinner.manifests.rewrite import PendingWrite, write_all_atomic, write_atomic
+from tests.support.interruptions import interrupt_rename
 
 OLD = b"image: nginx:1.27\n"
 NEW = b"image: nginx@sha256:" + b"a" * 64 + b"\n"
@@ -46,6 +47,14 @@ def manifest(folder: Path, name: str = "pod.yaml", mode: int = 0o644) -> Path:
 def pin(path: Path, read_as: Identity | None = None) -> None:
     """Write NEW over OLD as pinner does, with the identity of the file as it was read."""
     write_atomic(path, NEW, expected=OLD, identity=read_as or identity(path))
+
+
+def refusal(path: Path) -> str:
+    """Why the writer refuses to pin ``path``, having checked that the file kept its bytes."""
+    with pytest.raises(UnsafeWriteError) as error:
+        pin(path)
+    assert path.read_bytes() == OLD
+    return str(error.value)
 
 
 # --- 12: read-only means read-only, for root too ----------------------------------------------
@@ -103,28 +112,23 @@ def test_an_attribute_that_cannot_be_copied_leaves_the_file_alone(
         real(target, name, value, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pinner.manifests.staging.os, "setxattr", refused)
-    with pytest.raises(UnsafeWriteError) as error:
-        pin(path)
-    assert str(error.value) == (
+    assert refusal(path) == (
         f"{path}: pinner cannot give its new copy the extended attribute 'user.origin' "
         "(Operation not permitted); it was not changed. Run pinner as the file's owner or as "
         "root, or remove the attribute."
     )
-    assert path.read_bytes() == OLD
     assert os.listdir(tmp_path) == ["pod.yaml"]
 
 
 def test_a_file_with_other_hard_links_is_left_alone(tmp_path: Path) -> None:
     path = manifest(tmp_path)
     os.link(path, tmp_path / "also.yaml")
-    with pytest.raises(UnsafeWriteError) as error:
-        pin(path)
-    assert str(error.value) == (
+    assert refusal(path) == (
         f"{path}: the file has 1 other hard link, which would keep the old text if pinner "
         "replaced it; it was not changed. Break the link first (cp FILE FILE.new && mv FILE.new "
         "FILE), or leave the file out with --exclude."
     )
-    assert path.read_bytes() == OLD and (tmp_path / "also.yaml").read_bytes() == OLD
+    assert (tmp_path / "also.yaml").read_bytes() == OLD
     assert path.stat().st_nlink == 2
 
 
@@ -228,14 +232,11 @@ def test_a_file_open_for_writing_elsewhere_is_left_alone(
 ) -> None:
     if not lease:  # a filesystem or user that cannot take a lease
         monkeypatch.setattr(pinner.manifests.ondisk, "_SETLEASE", None)
-    with pytest.raises(UnsafeWriteError) as error:
-        pin(writer)
-    assert str(error.value) == (
+    assert refusal(writer) == (
         f"{writer}: another program has the file open for writing (an editor, a formatter, a "
         "build); what it writes after pinner's rename would be lost, so the file was not "
         "changed. Run pinner again when it is done."
     )
-    assert writer.read_bytes() == OLD
     assert os.listdir(writer.parent) == ["pod.yaml"]
 
 
@@ -313,17 +314,7 @@ def test_an_interrupted_batch_leaves_no_named_copy(
     for index in range(4):
         path = manifest(tmp_path, f"f{index}.yaml")
         writes.append(PendingWrite(path, NEW, OLD, identity(path)))
-    real = os.rename
-    calls = 0
-
-    def interrupted_on_the_third(*args: object, **kwargs: object) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise KeyboardInterrupt  # after linking the copy, before renaming it
-        real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pinner.manifests.staging.os, "rename", interrupted_on_the_third)
+    interrupt_rename(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         write_all_atomic(writes)
     assert sorted(os.listdir(tmp_path)) == [f"f{index}.yaml" for index in range(4)]

@@ -21,6 +21,7 @@ from pinner.manifests.rewrite import (
     write_all_atomic,
     write_atomic,
 )
+from tests.support.interruptions import interrupt_rename
 
 TEXT = "image: a\nimage: bb\nimage: ccc\n"
 
@@ -260,17 +261,7 @@ def test_an_interrupted_batch_removes_every_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writes = _batch(tmp_path, SYNCFS_MIN_FILES)
-    real_rename = os.rename
-    calls = 0
-
-    def interrupted_on_the_fourth_rename(*args: object, **kwargs: object) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 4:
-            raise KeyboardInterrupt
-        real_rename(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pinner.manifests.staging.os, "rename", interrupted_on_the_fourth_rename)
+    interrupt_rename(monkeypatch, 4)
     with pytest.raises(KeyboardInterrupt):
         write_all_atomic(writes)
     # Three files renamed, the rest untouched; no temporary file is left behind.

@@ -139,6 +139,11 @@ def requests(server: HTTPServer, path: str | None = None) -> list[Request]:
     return [request for request, _ in server.log if path is None or request.path == path]
 
 
+def authorizations(server: HTTPServer, path: str | None = None) -> list[str | None]:
+    """The Authorization header of each request to ``path`` (to any path by default)."""
+    return [request.headers.get("Authorization") for request in requests(server, path)]
+
+
 def bearer_challenge(server: HTTPServer, realm: str | None = None) -> str:
     realm = realm or f"http://{host_of(server)}/token"
     return f'Bearer realm="{realm}",service="test-registry",scope="repository:test/app:pull"'
@@ -499,7 +504,7 @@ def test_basic_challenge_sends_credentials_directly(httpserver: HTTPServer, make
     assert client.resolve(ref_on(httpserver)) == DIGEST
     assert client.resolve(ref_on(httpserver)) == DIGEST
     # Once the scheme is known, credentials go with the first request.
-    assert [r.headers.get("Authorization") for r in requests(httpserver)] == [None, auth, auth]
+    assert authorizations(httpserver) == [None, auth, auth]
 
 
 def test_basic_challenge_without_credentials_fails_with_hint(
@@ -595,12 +600,8 @@ def test_refresh_once_on_a_new_401(httpserver: HTTPServer, make_client) -> None:
     valid[0] = "t2"  # say the registry restarted with a new signing key
     assert client.resolve(ref_on(httpserver)) == DIGEST
     assert handed == ["t1", "t2"]
-    assert [r.headers.get("Authorization") for r in requests(httpserver, MANIFEST_PATH)] == [
-        None,
-        "Bearer t1",
-        "Bearer t1",
-        "Bearer t2",
-    ]
+    sent = authorizations(httpserver, MANIFEST_PATH)
+    assert sent == [None, "Bearer t1", "Bearer t1", "Bearer t2"]
 
 
 def test_refresh_is_tried_once_only(httpserver: HTTPServer, make_client) -> None:
@@ -623,12 +624,8 @@ def test_refresh_is_tried_once_only(httpserver: HTTPServer, make_client) -> None
         client.resolve(ref_on(httpserver))
     assert caught.value.status == 401
     assert len(requests(httpserver, "/token")) == 2
-    assert [r.headers.get("Authorization") for r in requests(httpserver, MANIFEST_PATH)] == [
-        None,
-        "Bearer t1",
-        "Bearer t1",
-        "Bearer t2",
-    ]
+    sent = authorizations(httpserver, MANIFEST_PATH)
+    assert sent == [None, "Bearer t1", "Bearer t1", "Bearer t2"]
 
 
 def test_identity_token_uses_the_oauth2_post(httpserver: HTTPServer, make_client) -> None:
@@ -702,7 +699,7 @@ def fake_bin(fake_bin: Path) -> Path:
 
 
 def realm_authorization(server: HTTPServer) -> list[str | None]:
-    return [request.headers.get("Authorization") for request in requests(server, "/token")]
+    return authorizations(server, "/token")
 
 
 def test_docker_config_credentials_reach_the_realm(httpserver: HTTPServer, tmp_path: Path) -> None:

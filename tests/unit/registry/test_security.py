@@ -255,12 +255,17 @@ def mock_registry(
     return seen
 
 
+def basic_challenge(request: httpx.Request) -> httpx.Response:
+    """A registry's answer to a request without credentials: which ones it wants."""
+    return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
+
+
 def test_an_https_to_http_downgrade_is_refused(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if "authorization" not in request.headers:
-            return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
+            return basic_challenge(request)
         return httpx.Response(302, headers={"Location": "http://registry.example/v2/x"})
 
     seen = mock_registry(monkeypatch, handler)
@@ -328,10 +333,7 @@ def test_plain_http_only_for_insecure_registries(
 def test_no_credentials_over_plain_http_even_to_an_insecure_registry(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen = mock_registry(
-        monkeypatch,
-        lambda request: httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'}),
-    )
+    seen = mock_registry(monkeypatch, basic_challenge)
     credential_keys("registry.example:5000", auth=AUTH_FIELD)
     path = write_pod("registry.example:5000/team/app:v1")
     code, _, err = run(capsys, "--insecure-registry", "registry.example:5000", str(path))
@@ -363,10 +365,7 @@ def test_helper_names_are_checked_before_anything_runs(
     spawned: list[tuple[list[str], dict[str, Any]]],
     name: str,
 ) -> None:
-    seen = mock_registry(
-        monkeypatch,
-        lambda request: httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'}),
-    )
+    seen = mock_registry(monkeypatch, basic_challenge)
     write_config({"credHelpers": {"registry.example": name}} if name else {"credsStore": "x y"})
     path = write_pod("registry.example/team/app:v1")
     code, _, err = run(capsys, str(path))
@@ -380,20 +379,23 @@ def test_helper_names_are_checked_before_anything_runs(
 SLOW = f"#!/bin/sh\nexec {shutil.which('sleep')} 30\n"  # PATH holds only the fakes
 
 
+def install_slow(monkeypatch: pytest.MonkeyPatch, fake_bin: Path, name: str) -> Path:
+    """A program ``name`` on PATH that hangs, and half a second for any program pinner runs."""
+    program = fake_bin / name
+    program.write_text(SLOW)
+    program.chmod(0o755)
+    monkeypatch.setattr(pinner.registry.credentials, "SUBPROCESS_TIMEOUT", 0.5)
+    return program
+
+
 def test_a_slow_credential_helper_times_out_clearly(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     fake_bin: Path,
     spawned: list[tuple[list[str], dict[str, Any]]],
 ) -> None:
-    helper = fake_bin / "docker-credential-slow"
-    helper.write_text(SLOW)
-    helper.chmod(0o755)
-    monkeypatch.setattr(pinner.registry.credentials, "SUBPROCESS_TIMEOUT", 0.5)
-    mock_registry(
-        monkeypatch,
-        lambda request: httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'}),
-    )
+    helper = install_slow(monkeypatch, fake_bin, "docker-credential-slow")
+    mock_registry(monkeypatch, basic_challenge)
     write_config({"credsStore": "slow"})
     path = write_pod("registry.example/team/app:v1")
     started = time.monotonic()
@@ -416,14 +418,8 @@ def test_a_slow_gcloud_times_out_clearly(
     fake_bin: Path,
     spawned: list[tuple[list[str], dict[str, Any]]],
 ) -> None:
-    gcloud = fake_bin / "gcloud"
-    gcloud.write_text(SLOW)
-    gcloud.chmod(0o755)
-    monkeypatch.setattr(pinner.registry.credentials, "SUBPROCESS_TIMEOUT", 0.5)
-    mock_registry(
-        monkeypatch,
-        lambda request: httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'}),
-    )
+    gcloud = install_slow(monkeypatch, fake_bin, "gcloud")
+    mock_registry(monkeypatch, basic_challenge)
     path = write_pod("europe-docker.pkg.dev/project/repo/app:v1")
     code, _, err = run(capsys, str(path))
     assert code == 2
@@ -436,10 +432,7 @@ def test_a_slow_gcloud_times_out_clearly(
 def test_a_docker_config_nested_too_deeply_is_an_error_not_a_crash(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mock_registry(
-        monkeypatch,
-        lambda request: httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'}),
-    )
+    mock_registry(monkeypatch, basic_challenge)
     Path("docker", "config.json").write_text('{"auths": ' + "[" * 50_000, encoding="utf-8")
     code, _, err = run(capsys, str(write_pod("registry.example/team/app:v1")))
     assert code == 2
