@@ -16,21 +16,13 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.support.corpus import REPO
+from tests.support.samples import UNPINNED_POD, pinned_pod
 
 HOOKS: list[dict[str, Any]] = YAML(typ="safe", pure=True).load(
     (REPO / ".pre-commit-hooks.yaml").read_text()
 )
 DIGEST = "sha256:" + "ab" * 32
-UNPINNED = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: app}
-spec:
-  containers:
-  - name: app
-    image: nginx:1.27  # the web server
-"""
-PINNED = UNPINNED.replace("nginx:1.27", f"nginx@{DIGEST}")
+PINNED = pinned_pod(DIGEST)
 
 
 def run_entry(hook: dict[str, Any], args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -49,7 +41,7 @@ def test_hooks_file_declares_both_hooks_for_yaml_and_json() -> None:
 
 @pytest.mark.parametrize("hook", HOOKS, ids=[hook["id"] for hook in HOOKS])
 def test_each_hook_entry_on_files(hook: dict[str, Any], tmp_path: Path) -> None:
-    (tmp_path / "pod.yaml").write_text(UNPINNED)
+    (tmp_path / "pod.yaml").write_text(UNPINNED_POD)
     (tmp_path / "digests.txt").write_text(f"nginx:1.27@{DIGEST}\n")
     (tmp_path / "values.json").write_text('{"not": "kubernetes"}\n')
     if hook["id"] == "pinner-check":
@@ -89,7 +81,7 @@ def test_real_pre_commit_runs_both_hooks(
     work = tmp_path / "work"
     work.mkdir()
     git("init", "-q", cwd=work)
-    (work / "pod.yaml").write_text(UNPINNED)
+    (work / "pod.yaml").write_text(UNPINNED_POD)
     (work / "digests.txt").write_text(f"nginx:1.27@{DIGEST}\n")
     (work / ".pre-commit-config.yaml").write_text(
         f"repos:\n- repo: {REPO}\n  rev: {hook_repo_rev}\n  hooks:\n"

@@ -10,26 +10,20 @@ from pathlib import Path
 import pytest
 
 from pinner.cli import main
+from tests.support.samples import deployment
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
-APP = f"""\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      initContainers:
-      - name: pause
-        image: registry.k8s.io/pause:3.9
-      containers:
-      - name: web
-        image: nginx:1.27
-      - name: cache
-        image: "redis@{B}"
-"""
+APP = deployment(f"""\
+initContainers:
+- name: pause
+  image: registry.k8s.io/pause:3.9
+containers:
+- name: web
+  image: nginx:1.27
+- name: cache
+  image: "redis@{B}"
+""")
 BROKEN = "kind: Pod\nspec:\n  containers: [\n"
 CHART = """\
 kind: Pod

@@ -23,6 +23,7 @@ from pinner.cli import main
 from pinner.registry.cloudlogins import ACR_USERNAME, ECR_USERNAME
 from tests.support.fake_programs import install_logged
 from tests.support.registry_server import AuthMode, Pusher, RegistryServer, require_binary
+from tests.support.samples import write_pod
 from tests.support.tls import resolve_to_loopback
 
 pytestmark = pytest.mark.realregistry
@@ -31,7 +32,6 @@ ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 ACR = "pinnertest.azurecr.io"
 GHCR = "ghcr.io"
 SECRET = "cloud-Pa55word-e2e"
-POD = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
 USERS = {ECR: ECR_USERNAME, ACR: ACR_USERNAME, GHCR: "octocat"}
 
 
@@ -92,13 +92,6 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return code, captured.err
 
 
-def write_pod(*images: str) -> Path:
-    path = Path("pod.yaml")
-    body = "".join(f"    - name: c{i}\n      image: {image}\n" for i, image in enumerate(images))
-    path.write_text(POD + body, encoding="utf-8")
-    return path
-
-
 def calls(machine: Path, program: str) -> list[str]:
     log = machine / f"{program}.log"
     return log.read_text().splitlines() if log.exists() else []
@@ -130,7 +123,7 @@ def test_cloud_registries_pin_with_their_cli_asked_once(
 ) -> None:
     server, name = serve(servers, host, auth, monkeypatch)
     first, second = push(server, f"team/a-{auth}"), push(server, f"team/b-{auth}")
-    path = write_pod(f"{name}/team/a-{auth}:1.0", f"{name}/team/b-{auth}:1.0")
+    path = write_pod("pod.yaml", f"{name}/team/a-{auth}:1.0", f"{name}/team/b-{auth}:1.0")
     code, err = run(capsys, "pin", str(path))
     assert code == 1, err
     text = path.read_text()
@@ -149,7 +142,7 @@ def test_ghcr_pins_with_github_token_inside_actions(
 ) -> None:
     server, name = serve(servers, GHCR, auth, monkeypatch)
     digest = push(server, f"octocat/app-{auth}")
-    path = write_pod(f"{name}/octocat/app-{auth}:1.0")
+    path = write_pod("pod.yaml", f"{name}/octocat/app-{auth}:1.0")
     monkeypatch.setenv("GITHUB_TOKEN", SECRET)
     monkeypatch.setenv("GITHUB_ACTOR", "octocat")
     code, err = run(capsys, "pin", str(path))
@@ -171,7 +164,9 @@ def test_without_a_cloud_login_the_refusal_says_what_to_run(
 ) -> None:
     server, name = serve(servers, ECR, auth, monkeypatch)
     push(server, f"team/refused-{auth}")
-    path = write_pod(f"{name}/team/refused-{auth}:1.0", f"{name}/team/refused-{auth}:2.0")
+    path = write_pod(
+        "pod.yaml", f"{name}/team/refused-{auth}:1.0", f"{name}/team/refused-{auth}:2.0"
+    )
     before = path.read_bytes()
     monkeypatch.setenv("FAKE_AWS_MODE", "nocreds")
     code, err = run(capsys, "pin", str(path))
@@ -205,7 +200,7 @@ def test_podman_login_pins_and_a_refused_one_says_podman_login(
         pair = base64.b64encode(f"{ACR_USERNAME}:{password}".encode()).decode()
         auth_file.write_text(json.dumps({"auths": {name: {"auth": pair}}}))
 
-    path = write_pod(f"{name}/team/podman-{auth}:1.0")
+    path = write_pod("pod.yaml", f"{name}/team/podman-{auth}:1.0")
     podman_login("wrong-password")
     code, err = run(capsys, "pin", str(path))
     assert code == 2

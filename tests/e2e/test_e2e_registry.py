@@ -34,12 +34,10 @@ from tests.support.registry_server import (
     require_binary,
     skopeo_inspect_digest,
 )
+from tests.support.samples import IMAGE_COLUMN, image_line, pod, write_pod
 
 pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("work_folder", "docker_config")]
 
-HEADER = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
-CONTAINER = "    - name: c{}\n      image: {}\n"
-COLUMN = 14  # "      image: " is 13 characters
 WRONG_PASSWORD = "not-the-Pa55word"
 GCLOUD_TOKEN = "ya29.e2e-fake-access-token"
 MakePusher = Callable[[RegistryServer], Pusher]
@@ -64,21 +62,6 @@ def docker_login(server: RegistryServer, password: str | None = None) -> Path:
 def login_if_needed(server: RegistryServer) -> None:
     if server.credentials is not None:
         docker_login(server)
-
-
-def pod(*images: str) -> str:
-    return HEADER + "".join(CONTAINER.format(i, image) for i, image in enumerate(images))
-
-
-def write_pod(name: str, *images: str) -> Path:
-    path = Path(name)
-    path.write_text(pod(*images), encoding="utf-8")
-    return path
-
-
-def line_of(index: int) -> int:
-    """The line of the `index`th container's image in a `pod()` file."""
-    return 7 + 2 * index
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
@@ -218,7 +201,7 @@ def test_pin_missing_platform_lists_the_available_ones(
         f"error: Could not look up {image}: the image index has no manifest for linux/s390x; "
         "it has: linux/amd64, linux/arm64. Choose one of the listed platforms, or drop the "
         "platform to pin the index.",
-        f"  used at pod.yaml:7:{COLUMN}",
+        f"  used at pod.yaml:7:{IMAGE_COLUMN}",
     ]
     assert manifest.read_bytes() == before
 
@@ -374,7 +357,7 @@ def test_gcloud_without_an_account_says_gcloud_auth_login(
         "account. Run "
         "`gcloud auth login` (install the Google Cloud CLI first if needed). If you are logged "
         "in, check that the repository exists.",
-        f"  used at pod.yaml:7:{COLUMN}",
+        f"  used at pod.yaml:7:{IMAGE_COLUMN}",
     ]
     assert manifest.read_bytes() == before
 
@@ -403,7 +386,8 @@ def test_unknown_tag_leaves_its_files_alone_and_writes_the_others(
         f"error: Could not look up {image}:nope: {registry_htpasswd.host} has no such "
         "repository, tag or digest (HTTP 404). Check that the repository and tag exist and are "
         "spelled right.",
-        f"  used at a-mixed.yaml:{line_of(1)}:{COLUMN}, b-bad.yaml:{line_of(0)}:{COLUMN}",
+        f"  used at a-mixed.yaml:{image_line(1)}:{IMAGE_COLUMN}, "
+        f"b-bad.yaml:{image_line(0)}:{IMAGE_COLUMN}",
     ]
     assert mixed.read_bytes() == mixed_before
     assert only_bad.read_bytes() == bad_before
@@ -445,7 +429,7 @@ def test_wrong_password_is_refused_and_never_printed(
     digest_run = run_module("digest", image)
 
     assert code == 2
-    assert errors == [f"error: {message}", f"  used at pod.yaml:7:{COLUMN}"]
+    assert errors == [f"error: {message}", f"  used at pod.yaml:7:{IMAGE_COLUMN}"]
     assert manifest.read_bytes() == before
     assert (digest_run.returncode, digest_run.stdout) == (2, "")
     assert digest_run.stderr == f"error: {message}\n"

@@ -30,18 +30,10 @@ from tests.support.recipes import (
     readme_block,
     run_shell,
 )
+from tests.support.samples import UNPINNED_POD, pinned_pod
 
 DIGEST = "sha256:" + "cd" * 32
-UNPINNED = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: web}
-spec:
-  containers:
-  - name: web
-    image: nginx:1.27
-"""
-PINNED = UNPINNED.replace("nginx:1.27", f"nginx@{DIGEST}")
+PINNED = pinned_pod(DIGEST)
 
 
 def load_yaml(text: str) -> Any:
@@ -64,7 +56,7 @@ def test_pre_commit_recipe_then_autoupdate_then_try_repo(
     work = tmp_path / "work"
     work.mkdir()
     git("init", "--quiet", cwd=work)
-    (work / "pod.yaml").write_text(UNPINNED)
+    (work / "pod.yaml").write_text(UNPINNED_POD)
     (work / "pins.lock").write_text(f"nginx:1.27@{DIGEST}\n")
     config = readme_block("# .pre-commit-config.yaml").text
     (work / ".pre-commit-config.yaml").write_text(localize(config, pinner_clone))
@@ -95,7 +87,7 @@ def test_pre_commit_recipe_then_autoupdate_then_try_repo(
     (try_repo,) = re.findall(r"`(pre-commit try-repo [^`]+)`", prose())
     program, *args = shlex.split(localize(try_repo, pinner_clone))
     assert program == "pre-commit"
-    (work / "pod.yaml").write_text(UNPINNED)
+    (work / "pod.yaml").write_text(UNPINNED_POD)
     tried = pre_commit(*args, cwd=work, env=env)
     assert tried.returncode == 1, tried.stdout + tried.stderr
     assert "pod.yaml:7:12: nginx:1.27 is not pinned by digest" in tried.stdout
@@ -111,9 +103,9 @@ def the_action_step(workflow_text: str) -> dict[str, Any]:
 
 def workspace(root: Path) -> Path:
     root.mkdir()
-    (root / "pod.yaml").write_text(UNPINNED)
+    (root / "pod.yaml").write_text(UNPINNED_POD)
     (root / "charts").mkdir()
-    (root / "charts" / "chart.yaml").write_text(UNPINNED)  # the recipe's args exclude charts/
+    (root / "charts" / "chart.yaml").write_text(UNPINNED_POD)  # the recipe's args exclude charts/
     return root
 
 
@@ -130,7 +122,7 @@ def test_github_actions_recipe_runs_the_action(pinner_clone: Path, tmp_path: Pat
     assert found.returncode == 1, found.stderr  # the job fails
     assert found.stdout == (
         "::error file=pod.yaml,line=7,col=12::"
-        "nginx:1.27 is not pinned by digest (Pod web, container web)\n"
+        "nginx:1.27 is not pinned by digest (Pod app, container app)\n"
     )
     (work / "pod.yaml").write_text(PINNED)
     passed = run_step(check, work)
@@ -175,7 +167,7 @@ def test_gitlab_ci_recipe(pinner_clone: Path, tmp_path: Path) -> None:
     env["PATH"] = f"{image / 'bin'}:{env['PATH']}"
     work = tmp_path / "project"
     work.mkdir()
-    (work / "pod.yaml").write_text(UNPINNED)
+    (work / "pod.yaml").write_text(UNPINNED_POD)
 
     def run_job() -> list[subprocess.CompletedProcess[str]]:
         """Each script line in turn; the first that fails fails the job, as in GitLab."""

@@ -15,17 +15,10 @@ import pytest
 
 from pinner.cli import main
 from tests.support.registry_server import Pusher, RegistryServer
+from tests.support.samples import pod
 
 pytest_plugins = ["tests.support.registry_fixtures"]
 pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("isolated", "docker_config")]
-
-POD = "kind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n{containers}"
-CONTAINER = "    - name: c{}\n      image: {}\n"
-
-
-def pod(name: str, *images: str) -> str:
-    containers = "".join(CONTAINER.format(i, image) for i, image in enumerate(images))
-    return POD.format(name=name, containers=containers)
 
 
 def write_tree(root: str, files: dict[str, str]) -> None:
@@ -63,8 +56,8 @@ def test_a_lock_file_reproduces_the_pins_offline(
     frozen = pusher_anonymous.push_image(f"{unique_repo}/app", None, seed="frozen")
     app, web_name = f"{server.host}/{unique_repo}/app", f"{server.host}/{unique_repo}/web"
     files = {
-        "a.yaml": pod("a", f"{app}:1", f"{web_name}", f"{app}:3@{three}"),
-        "k8s/b.yaml": pod("b", f"{app}:2", f"{app}:1", f"{app}@{frozen}"),
+        "a.yaml": pod(f"{app}:1", f"{web_name}", f"{app}:3@{three}", name="a"),
+        "k8s/b.yaml": pod(f"{app}:2", f"{app}:1", f"{app}@{frozen}", name="b"),
     }
     write_tree("first", files)
     write_tree("second", files)
@@ -79,7 +72,7 @@ def test_a_lock_file_reproduces_the_pins_offline(
     )
     assert (
         tree("first")["a.yaml"]
-        == pod("a", f"{app}@{one}", f"{web_name}@{web}", f"{app}:3@{three}").encode()
+        == pod(f"{app}@{one}", f"{web_name}@{web}", f"{app}:3@{three}", name="a").encode()
     )
 
     # The tags move on: asking the registry now would give other digests.
@@ -102,13 +95,15 @@ def test_an_update_replays_offline_from_its_lock_file(
     steady = pusher_anonymous.push_image(unique_repo, "2", seed="steady")
     new = pusher_anonymous.push_image(unique_repo, "1", seed="new")
     app = f"{server.host}/{unique_repo}"
-    files = {"a.yaml": pod("a", f"{app}:1@{old}", f"{app}:2@{steady}")}
+    files = {"a.yaml": pod(f"{app}:1@{old}", f"{app}:2@{steady}", name="a")}
     write_tree("first", files)
     write_tree("second", files)
 
     assert run(capsys, "pin", "--update", "--write-digests", "lock.txt", "first")[0] == 1
     assert Path("lock.txt").read_text() == f"{app}:1@{new}\n{app}:2@{steady}\n"
-    assert tree("first") == {"a.yaml": pod("a", f"{app}:1@{new}", f"{app}:2@{steady}").encode()}
+    assert tree("first") == {
+        "a.yaml": pod(f"{app}:1@{new}", f"{app}:2@{steady}", name="a").encode()
+    }
 
     pusher_anonymous.push_image(unique_repo, "1", seed="newer still")
     mark = server.log_mark()
@@ -128,8 +123,8 @@ def test_the_lock_records_existing_tag_pins_and_leaves_out_disagreeing_ones(
     app = f"{pusher_anonymous.server.host}/{unique_repo}"
     # Tag 1 is pinned to two digests in two files: the lock cannot hold both. Tag 2 is pinned
     # to an old digest: without --update the lock keeps what the file says, not the registry.
-    write_tree("k8s", {"a.yaml": pod("a", f"{app}:1@{first}", f"{app}:2@{kept}")})
-    write_tree("k8s", {"b.yaml": pod("b", f"{app}:1@{second}")})
+    write_tree("k8s", {"a.yaml": pod(f"{app}:1@{first}", f"{app}:2@{kept}", name="a")})
+    write_tree("k8s", {"b.yaml": pod(f"{app}:1@{second}", name="b")})
 
     code, stdout, errors = run(capsys, "pin", "--write-digests", "lock.txt", "k8s")
 
@@ -147,7 +142,7 @@ def test_no_lock_is_written_when_the_run_fails(
 ) -> None:
     pusher_anonymous.push_image(unique_repo, "1")
     app = f"{pusher_anonymous.server.host}/{unique_repo}"
-    write_tree("k8s", {"a.yaml": pod("a", f"{app}:1", f"{app}:missing")})
+    write_tree("k8s", {"a.yaml": pod(f"{app}:1", f"{app}:missing", name="a")})
 
     code, _, errors = run(capsys, "pin", "--write-digests", "lock.txt", "k8s")
 
@@ -162,8 +157,8 @@ def test_an_annotated_lock_file_is_still_accepted(
 ) -> None:
     digest = pusher_anonymous.push_image(unique_repo, "1")
     app = f"{pusher_anonymous.server.host}/{unique_repo}"
-    write_tree("k8s", {"a.yaml": pod("a", f"{app}:1")})
-    write_tree("first", {"a.yaml": pod("a", f"{app}:1")})
+    write_tree("k8s", {"a.yaml": pod(f"{app}:1", name="a")})
+    write_tree("first", {"a.yaml": pod(f"{app}:1", name="a")})
     assert run(capsys, "pin", "--write-digests", "lock.txt", "first")[0] == 1
     # People annotate lock files; --digests skips comments and blank lines.
     edited = Path("edited.txt")

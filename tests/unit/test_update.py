@@ -13,27 +13,23 @@ import pytest
 
 from pinner.cli import main
 from tests.support.registry_server import Pusher
+from tests.support.samples import deployment
 
 pytest_plugins = ["tests.support.registry_fixtures"]
 pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("isolated", "docker_config")]
 
-DEPLOYMENT = """\
-# The web tier. Comments, quotes and spacing must survive every rewrite.
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          image: "{app}"   # the application
-        - name: sidecar
-          image: {sidecar}
-        - name: frozen
-          image: '{frozen}'
+PREAMBLE = "# The web tier. Comments, quotes and spacing must survive every rewrite.\n"
+DEPLOYMENT = PREAMBLE + deployment(
+    """\
+containers:
+  - name: app
+    image: "{app}"   # the application
+  - name: sidecar
+    image: {sidecar}
+  - name: frozen
+    image: '{frozen}'
 """
+)
 APP_AT = "web.yaml:11:18"  # where the app image starts (after the opening quote)
 
 

@@ -14,29 +14,18 @@ import pytest
 
 from pinner.cli import main
 from tests.support.registry_server import Pusher, RegistryServer
+from tests.support.samples import IMAGE_COLUMN, image_line, pod, write_pod
 
 pytest_plugins = ["tests.support.registry_fixtures"]
 pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("work_folder", "docker_config")]
 
-HEADER = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
-CONTAINER = "    - name: c{}\n      image: {}\n"
 UPDATE_HINT = "Run `pinner pin --update` to move the pin."
 MakePusher = Callable[[RegistryServer], Pusher]
 
 
-def pod(*images: str) -> str:
-    return HEADER + "".join(CONTAINER.format(i, image) for i, image in enumerate(images))
-
-
-def write_pod(name: str, *images: str) -> Path:
-    path = Path(name)
-    path.write_text(pod(*images), encoding="utf-8")
-    return path
-
-
 def at(name: str, index: int = 0) -> str:
     """``file:line:col`` of the ``index``th image of a ``pod()`` file."""
-    return f"{name}:{7 + 2 * index}:14"
+    return f"{name}:{image_line(index)}:{IMAGE_COLUMN}"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str], str]:

@@ -21,21 +21,15 @@ from pinner.manifests.skim import skim
 from pinner.manifests.yamlnodes import compose_documents
 from tests.support.corpus import corpus_root
 from tests.support.paths import CASES
+from tests.support.samples import deployment
 
 KINDS = frozenset(POD_SPEC_PATHS)
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-      - name: web
-        image: nginx:1.27  # the front end
-"""
+DEPLOYMENT = deployment("""\
+containers:
+- name: web
+  image: nginx:1.27  # the front end
+""")
 CRD = """\
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
