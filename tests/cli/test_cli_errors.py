@@ -9,13 +9,13 @@ from __future__ import annotations
 import io
 import os
 import threading
-from pathlib import Path
 from typing import BinaryIO
 
 import pytest
 
 from pinner.cli import main
 from pinner.manifests.files import READ_CHUNK, read_capped
+from tests.support.files import write_file
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -23,13 +23,6 @@ A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
 POD = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: app\n      image: {}\n"
 DIGESTS = f"nginx:1.25@{A}\nredis:7@{B}\n"
-
-
-def write(name: str, data: str | bytes) -> Path:
-    path = Path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return path
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
@@ -46,7 +39,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[
 
 
 def pin(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
-    write("digests.txt", DIGESTS)
+    write_file("digests.txt", DIGESTS)
     return run(capsys, "pin", "--offline", "--digests", "digests.txt", *args)
 
 
@@ -69,9 +62,9 @@ def reported(command: str, message: str) -> str:
 
 @pytest.mark.parametrize("command", ["check", "pin"])
 def test_invalid_yaml(capsys: pytest.CaptureFixture[str], command: str) -> None:
-    bad = write("bad.yaml", INVALID_YAML)
+    bad = write_file("bad.yaml", INVALID_YAML)
     args = ("check",) if command == "check" else ("pin", "--offline", "--digests", "d.txt")
-    write("d.txt", DIGESTS)
+    write_file("d.txt", DIGESTS)
     code, _, errors = run(capsys, *args, "bad.yaml")
     assert code == 2
     assert errors == [reported(command, INVALID_YAML_ERROR)]
@@ -79,8 +72,8 @@ def test_invalid_yaml(capsys: pytest.CaptureFixture[str], command: str) -> None:
 
 
 def test_other_files_are_still_processed(capsys: pytest.CaptureFixture[str]) -> None:
-    bad = write("k8s/a-bad.yaml", INVALID_YAML)
-    good = write("k8s/b-good.yaml", POD.format("nginx:1.25"))
+    bad = write_file("k8s/a-bad.yaml", INVALID_YAML)
+    good = write_file("k8s/b-good.yaml", POD.format("nginx:1.25"))
     code, _, errors = pin(capsys, "k8s")
     assert code == 2
     assert errors == [reported("pin", INVALID_YAML_ERROR.replace("bad.yaml", "k8s/a-bad.yaml"))]
@@ -136,7 +129,7 @@ def test_other_files_are_still_processed(capsys: pytest.CaptureFixture[str]) -> 
 def test_bad_manifest(
     capsys: pytest.CaptureFixture[str], command: str, data: str | bytes, message: str
 ) -> None:
-    path = write("m.yaml", data)
+    path = write_file("m.yaml", data)
     before = path.read_bytes()
     if command == "check":
         code, _, errors = run(capsys, "check", "m.yaml")
@@ -147,28 +140,33 @@ def test_bad_manifest(
     assert path.read_bytes() == before
 
 
-def test_a_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, errors = run(capsys, "check", "missing.yaml")
-    assert code == 2
-    assert errors == [
-        "error: missing.yaml: cannot read the file (No such file or directory). Check that it "
-        "exists and that you may read it."
-    ]
+def unreadable(name: str, reason: str) -> str:
+    """The error for a file pinner cannot read."""
+    return (
+        f"error: {name}: cannot read the file ({reason}). Check that it exists and that you may "
+        "read it."
+    )
 
 
-def test_a_path_through_a_file(capsys: pytest.CaptureFixture[str]) -> None:
-    # Another OSError than a missing file, which even root meets.
-    write("m.yaml", POD.format("nginx:1.25"))
-    code, _, errors = run(capsys, "check", "m.yaml/x.yaml")
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        pytest.param("missing.yaml", "No such file or directory", id="a-missing-file"),
+        # Another OSError than a missing file, which even root meets.
+        pytest.param("m.yaml/x.yaml", "Not a directory", id="a-path-through-a-file"),
+    ],
+)
+def test_a_file_that_cannot_be_read(
+    capsys: pytest.CaptureFixture[str], name: str, reason: str
+) -> None:
+    write_file("m.yaml", POD.format("nginx:1.25"))
+    code, _, errors = run(capsys, "check", name)
     assert code == 2
-    assert errors == [
-        "error: m.yaml/x.yaml: cannot read the file (Not a directory). Check that it exists and "
-        "that you may read it."
-    ]
+    assert errors == [unreadable(name, reason)]
 
 
 def test_an_unreadable_file(capsys: pytest.CaptureFixture[str]) -> None:
-    path = write("secret.yaml", POD.format("nginx:1.25"))
+    path = write_file("secret.yaml", POD.format("nginx:1.25"))
     path.chmod(0)
     try:
         try:
@@ -179,10 +177,7 @@ def test_an_unreadable_file(capsys: pytest.CaptureFixture[str]) -> None:
             pytest.skip("this user can read a file with mode 000 (root?)")
         code, _, errors = pin(capsys, "secret.yaml")
         assert code == 2
-        assert errors == [
-            "error: secret.yaml: cannot read the file (Permission denied). Check that it exists "
-            "and that you may read it."
-        ]
+        assert errors == [unreadable("secret.yaml", "Permission denied")]
     finally:
         path.chmod(0o644)
     assert path.read_bytes() == POD.format("nginx:1.25").encode()
@@ -203,7 +198,7 @@ HELM_NOTICE = (
 def test_a_helm_template_is_skipped_with_a_notice(
     capsys: pytest.CaptureFixture[str], image: str
 ) -> None:
-    template = write("chart/deployment.yaml", POD.format(image))
+    template = write_file("chart/deployment.yaml", POD.format(image))
     # Skipping is not failing: a hook over a repository with charts still passes.
     code, out, errors = run(capsys, "check", "chart")
     assert (code, out, errors) == (0, "", [HELM_NOTICE])
@@ -225,7 +220,7 @@ def test_a_helm_template_is_skipped_with_a_notice(
 
 def test_a_template_that_is_not_yaml_is_skipped(capsys: pytest.CaptureFixture[str]) -> None:
     text = "{{- if .Values.enabled }}\n" + POD.format("nginx:1.25") + "{{- end }}\n"
-    write("chart/pod.yaml", text)
+    write_file("chart/pod.yaml", text)
     code, _, errors = run(capsys, "check", "chart/pod.yaml")
     assert code == 0
     assert errors == [
@@ -238,8 +233,10 @@ def test_a_template_that_is_not_yaml_is_skipped(capsys: pytest.CaptureFixture[st
 
 
 def test_missing_digests_offline_list_every_place(capsys: pytest.CaptureFixture[str]) -> None:
-    first = write("a.yaml", POD.format("ghcr.io/acme/api:1") + "---\n" + POD.format("busybox"))
-    second = write("b.yaml", POD.format("ghcr.io/acme/api:1") + "---\n" + POD.format("nginx:1.25"))
+    first = write_file("a.yaml", POD.format("ghcr.io/acme/api:1") + "---\n" + POD.format("busybox"))
+    second = write_file(
+        "b.yaml", POD.format("ghcr.io/acme/api:1") + "---\n" + POD.format("nginx:1.25")
+    )
     code, _, errors = pin(capsys, "a.yaml", "b.yaml")
     assert code == 2
     assert errors == [
@@ -274,7 +271,7 @@ def test_an_image_that_cannot_be_spliced(
     capsys: pytest.CaptureFixture[str], image: str, problem: str
 ) -> None:
     text = POD.format(image) + "    - name: other\n      image: redis:7\n"
-    path = write("m.yaml", text)
+    path = write_file("m.yaml", text)
     code, _, errors = pin(capsys, "m.yaml")
     assert code == 2
     assert errors == [
@@ -289,7 +286,7 @@ def test_a_plain_image_over_two_lines_is_an_invalid_reference(
 ) -> None:
     # YAML folds the line break into a space, which no reference may hold.
     text = POD.format("nginx\n        :1.25")
-    path = write("m.yaml", text)
+    path = write_file("m.yaml", text)
     code, _, errors = pin(capsys, "m.yaml")
     assert code == 2
     assert errors == [
@@ -304,8 +301,8 @@ def test_a_plain_image_over_two_lines_is_an_invalid_reference(
 
 
 def test_bad_digest_file_line(capsys: pytest.CaptureFixture[str]) -> None:
-    manifest = write("m.yaml", POD.format("nginx:1.25"))
-    write("d.txt", f"# pins\nnginx:1.25@{A}\nredis:7@sha256:1234\n")
+    manifest = write_file("m.yaml", POD.format("nginx:1.25"))
+    write_file("d.txt", f"# pins\nnginx:1.25@{A}\nredis:7@sha256:1234\n")
     code, out, errors = run(capsys, "pin", "--offline", "--digests", "d.txt", "m.yaml")
     assert (code, out) == (2, "")
     assert errors == [
@@ -316,7 +313,7 @@ def test_bad_digest_file_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_missing_digest_file(capsys: pytest.CaptureFixture[str]) -> None:
-    write("m.yaml", POD.format("nginx:1.25"))
+    write_file("m.yaml", POD.format("nginx:1.25"))
     code, _, errors = run(capsys, "pin", "--offline", "--digests", "nope.txt", "m.yaml")
     assert code == 2
     assert errors == [
@@ -326,7 +323,7 @@ def test_missing_digest_file(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("command", ["check", "pin"])
 def test_unknown_format(capsys: pytest.CaptureFixture[str], command: str) -> None:
-    path = write("m.yaml", POD.format("nginx:1.25"))
+    path = write_file("m.yaml", POD.format("nginx:1.25"))
     code, out, errors = run(capsys, command, "--format", "bogus", "m.yaml")
     assert (code, out) == (2, "")
     formats = "text, json, github" + (", sarif" if command == "check" else "")
@@ -338,7 +335,7 @@ def test_unknown_format(capsys: pytest.CaptureFixture[str], command: str) -> Non
 
 
 def test_dry_run_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    path = write("m.yaml", POD.format("nginx:1.25"))
+    path = write_file("m.yaml", POD.format("nginx:1.25"))
     code, out, errors = pin(capsys, "--dry-run", "m.yaml")
     assert code == 1
     assert f"m.yaml:7:14: nginx:1.25 -> nginx@{A}" in out + "\n".join(errors)
@@ -347,7 +344,7 @@ def test_dry_run_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_diff_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     text = POD.format("nginx:1.25").replace("\n", "\r\n")
-    path = write("m.yaml", text)
+    path = write_file("m.yaml", text)
     code, out, _ = pin(capsys, "--diff", "m.yaml")
     assert code == 1
     assert out == (
@@ -364,7 +361,7 @@ def test_diff_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_dry_run_with_nothing_to_do(capsys: pytest.CaptureFixture[str]) -> None:
-    write("m.yaml", POD.format(f"nginx@{A}"))
+    write_file("m.yaml", POD.format(f"nginx@{A}"))
     code, out, errors = pin(capsys, "--dry-run", "m.yaml")
     assert (code, out, errors) == (0, "", [])
 
@@ -387,7 +384,7 @@ def filter_stdin(
     data: bytes,
     *args: str,
 ) -> tuple[int, bytes, bytes]:
-    write("digests.txt", DIGESTS)
+    write_file("digests.txt", DIGESTS)
     monkeypatch.setattr("sys.stdin", _Stdin(data))
     code = main(["pin", "--offline", "--digests", "digests.txt", *args, "-"])
     captured = capsysbinary.readouterr()
@@ -453,15 +450,15 @@ def test_stdin_error_writes_nothing_to_stdout(
 
 
 def test_no_temporary_files_are_left(capsys: pytest.CaptureFixture[str]) -> None:
-    write("k8s/a.yaml", POD.format("nginx:1.25"))
-    write("k8s/b.yaml", INVALID_YAML)
+    write_file("k8s/a.yaml", POD.format("nginx:1.25"))
+    write_file("k8s/b.yaml", INVALID_YAML)
     pin(capsys, "k8s")
     assert sorted(os.listdir("k8s")) == ["a.yaml", "b.yaml"]
 
 
 def test_check_counts_an_invalid_reference_once(capsys: pytest.CaptureFixture[str]) -> None:
     # One invalid, one pinned, one not pinned: the summary adds up to three references.
-    write(
+    write_file(
         "m.yaml",
         "kind: Pod\nspec:\n  containers:\n  - {name: a, image: 'Nginx:1.25'}\n"
         f"  - {{name: b, image: 'nginx@{A}'}}\n  - {{name: c, image: 'redis:7'}}\n",
@@ -505,7 +502,7 @@ def test_a_file_over_the_default_limit_is_refused_unread(
 ) -> None:
     text = big_manifest()
     assert len(text) > 17 * MIB
-    path = write("big.yaml", text)
+    path = write_file("big.yaml", text)
     if command == "check":
         code, out, errors = run(capsys, "check", "big.yaml")
     else:
@@ -518,7 +515,7 @@ def test_a_file_over_the_default_limit_is_refused_unread(
 @pytest.mark.parametrize("size", ["32M", "32MiB", "32m", "32mib", str(32 * MIB), "1G"])
 def test_max_file_size_raises_the_limit(capsys: pytest.CaptureFixture[str], size: str) -> None:
     text = big_manifest()
-    path = write("big.yaml", text)
+    path = write_file("big.yaml", text)
     code, out, errors = run(capsys, "check", "--max-file-size", size, "big.yaml")
     assert (code, out, errors) == (
         1,
@@ -531,7 +528,7 @@ def test_max_file_size_raises_the_limit(capsys: pytest.CaptureFixture[str], size
 
 
 def test_max_file_size_can_also_lower_the_limit(capsys: pytest.CaptureFixture[str]) -> None:
-    path = write("m.yaml", POD.format("nginx:1.25"))
+    path = write_file("m.yaml", POD.format("nginx:1.25"))
     size = len(path.read_bytes())
     assert run(capsys, "check", "--max-file-size", str(size), "m.yaml")[0] == 1
     code, _, errors = pin(capsys, "--max-file-size", str(size - 1), "m.yaml")
@@ -558,7 +555,7 @@ def test_stdin_respects_max_file_size(
 def test_a_bad_max_file_size_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], command: str, value: str
 ) -> None:
-    path = write("m.yaml", POD.format("nginx:1.25"))
+    path = write_file("m.yaml", POD.format("nginx:1.25"))
     code, out, errors = run(capsys, command, "--max-file-size", value, "m.yaml")
     assert (code, out) == (2, "")
     assert errors == [f"error: --max-file-size must be {SIZE_FORMS}, not {value!r}."]
@@ -582,7 +579,7 @@ class _Recording:
 
 @pytest.mark.parametrize(("length", "limit"), [(10, GIB), (100, 10), (10, 10), (0, 10)])
 def test_a_file_is_read_up_to_one_byte_past_the_limit(length: int, limit: int) -> None:
-    path = write("m.yaml", bytes(range(256)) * (length // 256) + b"x" * (length % 256))
+    path = write_file("m.yaml", bytes(range(256)) * (length // 256) + b"x" * (length % 256))
     with path.open("rb") as handle:
         recording = _Recording(handle)
         data = read_capped(recording, limit)  # type: ignore[arg-type]
@@ -620,7 +617,7 @@ def test_jobs_must_be_a_positive_whole_number(
     capsys: pytest.CaptureFixture[str], command: str, value: str
 ) -> None:
     original = "kind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:1.27\n"
-    path = write("pod.yaml", original)
+    path = write_file("pod.yaml", original)
     code = main([command, "--jobs", value, "pod.yaml"])
     captured = capsys.readouterr()
     assert code == 2

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pinner.cli import main
+from tests.support.processes import run_module
 
 A = "sha256:" + "a" * 64
 POD = (
@@ -46,13 +47,7 @@ def test_a_fifo_named_on_the_command_line_is_refused_at_once(tmp_path: Path, com
     args = [command, "--no-config", "good.yaml", "pipe.yaml"]
     if command == "pin":
         args[2:2] = ["--offline", "--digests", "digests.txt"]
-    result = subprocess.run(
-        [sys.executable, "-m", "pinner", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    result = run_module("pinner", *args, env={**os.environ, "NO_COLOR": "1"})
     assert result.returncode == 2, result.stderr
     assert (
         "error: pipe.yaml: not a regular file (it is a named pipe (FIFO)); pinner reads only "

@@ -25,6 +25,7 @@ import pinner.manifests.staging
 import pinner.writing
 from pinner.cli import main
 from pinner.manifests.rewrite import PendingWrite
+from tests.support.files import write_file
 
 A = "sha256:" + "a" * 64
 POD = (
@@ -48,13 +49,6 @@ def pin(capsys: pytest.CaptureFixture[str], *paths: str) -> tuple[int, list[str]
     assert "Traceback" not in captured.out + captured.err
     errors = [line for line in captured.err.splitlines() if not line.startswith("pinner pin:")]
     return code, errors
-
-
-def write(name: str, data: str | bytes) -> Path:
-    path = Path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode() if isinstance(data, str) else data)
-    return path
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -85,8 +79,8 @@ def make_immutable(marked: list[Path], path: Path) -> None:
 def test_an_immutable_file_is_left_alone(
     capsys: pytest.CaptureFixture[str], immutable: list[Path]
 ) -> None:
-    locked = write("k8s/locked.yaml", POD.format("nginx:1.27"))
-    other = write("k8s/other.yaml", POD.format("nginx:1.27"))
+    locked = write_file("k8s/locked.yaml", POD.format("nginx:1.27"))
+    other = write_file("k8s/other.yaml", POD.format("nginx:1.27"))
     make_immutable(immutable, locked)
     code, errors = pin(capsys, "k8s")
     assert code == 2
@@ -102,8 +96,8 @@ def test_an_immutable_file_is_left_alone(
 def test_an_immutable_folder_is_left_alone(
     capsys: pytest.CaptureFixture[str], immutable: list[Path]
 ) -> None:
-    locked = write("locked/pod.yaml", POD.format("nginx:1.27"))
-    other = write("open/pod.yaml", POD.format("nginx:1.27"))
+    locked = write_file("locked/pod.yaml", POD.format("nginx:1.27"))
+    other = write_file("open/pod.yaml", POD.format("nginx:1.27"))
     make_immutable(immutable, locked.parent)
     code, errors = pin(capsys, "locked", "open")
     assert code == 2
@@ -237,8 +231,8 @@ ODD_FILES: dict[str, bytes] = {
 
 def test_odd_files_beside_good_ones(capsys: pytest.CaptureFixture[str]) -> None:
     for name, data in ODD_FILES.items():
-        write(f"k8s/{name}", data)
-    good = write("k8s/z-good.yaml", POD.format("nginx:1.27"))
+        write_file(f"k8s/{name}", data)
+    good = write_file("k8s/z-good.yaml", POD.format("nginx:1.27"))
     code, errors = pin(capsys, "k8s")
     assert code == 2
     failed = sorted(line.removeprefix("error: k8s/").split(":")[0] for line in errors)
@@ -252,7 +246,7 @@ def test_odd_files_beside_good_ones(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_file_with_nothing_to_pin_is_not_an_error(
     capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
-    path = write(name, ODD_FILES[name])
+    path = write_file(name, ODD_FILES[name])
     assert pin(capsys, name) == (0, [])
     code = main(["check", "--no-config", name])
     assert code == 0
@@ -260,8 +254,8 @@ def test_a_file_with_nothing_to_pin_is_not_an_error(
 
 
 def test_a_digest_file_nested_too_deeply_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
-    write("digests.txt", '{"results": {"images": ' + "[" * 50_000)
-    path = write("pod.yaml", POD.format("nginx:1.27"))
+    write_file("digests.txt", '{"results": {"images": ' + "[" * 50_000)
+    path = write_file("pod.yaml", POD.format("nginx:1.27"))
     code, errors = pin(capsys, "pod.yaml")
     assert code == 2
     assert errors[0].startswith("error: digests.txt: not a digest file: JSON must be")
@@ -281,8 +275,8 @@ CONFLICT = (
 def test_a_change_before_the_write_is_not_overwritten(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = write("pod.yaml", POD.format("nginx:1.27"))
-    other = write("other.yaml", POD.format("nginx:1.27"))
+    path = write_file("pod.yaml", POD.format("nginx:1.27"))
+    other = write_file("other.yaml", POD.format("nginx:1.27"))
     real = pinner.writing.write_all_atomic
 
     def someone_edits_first(writes: Sequence[PendingWrite]) -> list[Exception | None]:
@@ -301,7 +295,7 @@ def test_a_change_during_the_write_is_not_overwritten(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The edit lands after pinner wrote its temporary file, just before it compares."""
-    path = write("pod.yaml", POD.format("nginx:1.27"))
+    path = write_file("pod.yaml", POD.format("nginx:1.27"))
     real_fchmod = os.fchmod
     edits: list[int] = []
 
@@ -324,8 +318,8 @@ def test_a_change_during_the_write_is_not_overwritten(
 @pytest.fixture
 def linked_tree() -> Path:
     """k8s/ with a real file and links to it, to a file and a folder outside, and broken links."""
-    write("k8s/real.yaml", POD.format("nginx:1.27"))
-    write("outside/elsewhere.yaml", POD.format("nginx:1.27"))
+    write_file("k8s/real.yaml", POD.format("nginx:1.27"))
+    write_file("outside/elsewhere.yaml", POD.format("nginx:1.27"))
     Path("k8s/link-inside.yaml").symlink_to("real.yaml")
     Path("k8s/link-outside.yaml").symlink_to("../outside/elsewhere.yaml")
     Path("k8s/linked-folder").symlink_to("../outside")
@@ -410,8 +404,8 @@ def test_a_broken_link_named_on_the_command_line_is_an_error(
 
 def test_leftover_temporary_files_are_never_read(capsys: pytest.CaptureFixture[str]) -> None:
     """What a killed run may leave (see test_kill.py) is hidden and has no manifest suffix."""
-    write("k8s/pod.yaml", POD.format("nginx:1.27"))
-    write("k8s/.pod.yaml.x1y2z3.pinner-tmp", POD.format("nginx:1.27")[:40])
+    write_file("k8s/pod.yaml", POD.format("nginx:1.27"))
+    write_file("k8s/.pod.yaml.x1y2z3.pinner-tmp", POD.format("nginx:1.27")[:40])
     code = main(["check", "--no-config", "k8s"])
     assert code == 1
     assert "1 file scanned" in capsys.readouterr().err

@@ -16,6 +16,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.support.corpus import REPO
+from tests.support.processes import run_module
 from tests.support.samples import UNPINNED_POD, pinned_pod
 
 HOOKS: list[dict[str, Any]] = YAML(typ="safe", pure=True).load(
@@ -28,8 +29,7 @@ PINNED = pinned_pod(DIGEST)
 def run_entry(hook: dict[str, Any], args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     program, *entry_args = hook["entry"].split()
     assert program == "pinner"
-    command = [sys.executable, "-m", "pinner", *entry_args, *hook.get("args", []), *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)
+    return run_module("pinner", *entry_args, *hook.get("args", []), *args, cwd=cwd)
 
 
 def test_hooks_file_declares_both_hooks_for_yaml_and_json() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pinner.cli import main
+from tests.support.processes import run_module
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -79,13 +80,7 @@ def test_usage_errors_say_error_with_a_hint_and_exit_2(
 
 
 def test_the_real_entry_point_has_the_same_style(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "pinner", "check", "--bogus"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    result = run_module("pinner", "check", "--bogus", env={**os.environ, "NO_COLOR": "1"})
     assert result.returncode == 2
     assert result.stderr.startswith("error: No such option: --bogus")
     assert "╭" not in result.stderr and "Usage:" not in result.stderr

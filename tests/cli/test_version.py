@@ -8,6 +8,7 @@ import sys
 
 import pinner
 from pinner.cli import COMMAND_MODULES, main
+from tests.support.processes import run_module
 
 DISTRIBUTION = "pinner-k8s"  # the name on PyPI; "pinner" there is an unrelated project
 
@@ -23,13 +24,7 @@ def installed_version() -> str:
 
 
 def test_version_is_the_distribution_version() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "pinner", "--version"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_module("pinner", "--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"pinner {installed_version()}\n"
     assert result.stderr == ""
@@ -42,13 +37,7 @@ def test_version_comes_from_the_package_pyproject_reads() -> None:
 
 def test_version_wins_over_a_command() -> None:
     # Eager, as --help is: `pinner --version check` prints the version and checks nothing.
-    result = subprocess.run(
-        [sys.executable, "-m", "pinner", "--version", "check", "does-not-exist.yaml"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_module("pinner", "--version", "check", "does-not-exist.yaml")
     assert (result.returncode, result.stdout) == (0, f"pinner {pinner.__version__}\n")
 
 

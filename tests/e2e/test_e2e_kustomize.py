@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 
 from pinner.cli import main
 from tests.e2e.test_e2e_registry import outcome
+from tests.support.files import write_tree
 from tests.support.paths import REPO
 from tests.support.registry_server import Pusher, RegistryServer, require_binary
 
@@ -56,13 +57,6 @@ def tree(host: str, repo: str) -> dict[str, str]:
             f"images:\r\n- {{name: my-app, newName: {host}/{repo}/app, newTag: dev}}"
         ),
     }
-
-
-def write_tree(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode())
 
 
 def kustomize(overlay: str, cwd: Path) -> str:
@@ -239,11 +233,8 @@ def test_verify_sees_an_entry_drift_and_update_moves_its_digest(
 
 
 def test_ci_fails_instead_of_skipping_without_kubectl(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_bin: Path
 ) -> None:
-    empty = tmp_path / "empty-bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
     monkeypatch.setenv("CI", "true")
     status, message = outcome(lambda: kustomize("overlays/prod", tmp_path))
     assert status == "fail"

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import pytest
 from pinner.cli import main
 from tests.support.paths import FAKES
 from tests.support.paths import REPO as ROOT
+from tests.support.processes import run_module
 from tests.support.registry_fixtures import _serve
 from tests.support.registry_server import (
     MediaFlavor,
@@ -73,17 +73,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[
     return code, captured.out, lines
 
 
-def run_module(*args: str) -> subprocess.CompletedProcess[str]:
+def run_pinner(*args: str) -> subprocess.CompletedProcess[str]:
     """`python -m pinner ARGS` in the current folder and environment."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "pinner", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_module("pinner", *args, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 def prepend_path(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
@@ -231,7 +223,7 @@ def test_digest_command_prints_only_the_digest(
         ([f"{image}@{index}", "--platform", "linux/arm/v7"], children["linux/arm/v7"]),
     ]
     # Once as a real process, for the exact bytes on stdout and nothing on stderr.
-    result = run_module("digest", f"{image}:multi")
+    result = run_pinner("digest", f"{image}:multi")
     assert (result.returncode, result.stdout, result.stderr) == (0, f"{index}\n", "")
     for args, expected in cases:
         code, out, errors = run(capsys, "digest", *args)
@@ -426,7 +418,7 @@ def test_wrong_password_is_refused_and_never_printed(
     caplog.set_level(logging.DEBUG)
 
     code, out, errors = run(capsys, "pin", "pod.yaml")
-    digest_run = run_module("digest", image)
+    digest_run = run_pinner("digest", image)
 
     assert code == 2
     assert errors == [f"error: {message}", f"  used at pod.yaml:7:{IMAGE_COLUMN}"]
@@ -494,7 +486,7 @@ def test_docker_hub_names_resolve_through_a_mirror(
     assert f"pod.yaml:7:14: nginx:1.27 -> nginx@{index}" in out
     assert registry_anonymous.count_requests("HEAD", "/library/nginx/manifests/1.27", since=mark)
     assert skopeo_inspect_digest(registry_anonymous, f"library/nginx@{index}") == index
-    result = run_module("digest", "--mirror", f"docker.io={mirror}", "nginx:1.27")
+    result = run_pinner("digest", "--mirror", f"docker.io={mirror}", "nginx:1.27")
     assert (result.returncode, result.stdout) == (0, f"{index}\n")
 
 
@@ -513,11 +505,8 @@ def outcome(action: Callable[[], object]) -> tuple[str, str]:
 
 
 def test_ci_fails_instead_of_skipping_without_docker_registry(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, fake_bin: Path
 ) -> None:
-    empty = tmp_path / "empty-bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
     missing = (
         "'docker-registry' is not installed (Debian package 'docker-registry'); run the tests "
         "with `bash tests/run` as the README says, which installs it"

@@ -20,7 +20,9 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
+from typing import TypeVar
+
+from tests.support.closing import ClosedOnExit
 
 REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
 
@@ -89,9 +91,10 @@ class Raw:
 
 Action = Reply | Hang | Close | Truncated | Chunked | Drip | Raw
 Respond = Callable[[Request], Action]
+_Server = TypeVar("_Server", bound="FaultServer")
 
 
-class FaultServer:
+class FaultServer(ClosedOnExit):
     def __init__(self, respond: Respond, *, die_after: int | None = None) -> None:
         """``respond`` picks each answer; after ``die_after`` answers the server stops."""
         self.respond = respond
@@ -108,19 +111,12 @@ class FaultServer:
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def __enter__(self) -> FaultServer:
+    def start(self: _Server) -> _Server:
+        """Start answering (``with FaultServer(...)`` does)."""
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def stop(self) -> None:
+    def close(self) -> None:
         """Stop listening and drop every open connection: later connections are refused."""
         self._stopped.set()
         self._close(self._listener)
@@ -155,9 +151,9 @@ class FaultServer:
                 self._close(self._listener)
             self._act(connection, request, action)
             if dying:
-                self.stop()
+                self.close()
         except OSError:
-            pass  # the client went away, or stop() closed the socket
+            pass  # the client went away, or close() closed the socket
         finally:
             self._close(connection)
             with self._lock:

@@ -30,7 +30,6 @@ import hashlib
 import json
 import struct
 import zlib
-from types import TracebackType
 
 from tests.support.faultproxy import Action, Drip, FaultServer, Reply, Request, _head
 
@@ -83,7 +82,7 @@ def _error(status: int, code: str, message: str) -> bytes:
     return json.dumps({"errors": [{"code": code, "message": message}]}).encode()
 
 
-class HostileRegistry:
+class HostileRegistry(FaultServer):
     def __init__(
         self,
         mode: str,
@@ -100,30 +99,10 @@ class HostileRegistry:
         self.interval = interval
         self.page_tags = page_tags
         self.bomb_size = bomb_size
-        self._server = FaultServer(self._respond)
-
-    @property
-    def host(self) -> str:
-        return self._server.host
-
-    @property
-    def requests(self) -> list[Request]:
-        return self._server.requests
+        super().__init__(self._respond)
 
     def image(self, tag: str = "v1") -> str:
         return f"{self.host}/{REPOSITORY}:{tag}"
-
-    def __enter__(self) -> HostileRegistry:
-        self._server.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.__exit__(kind, error, tb)
 
     def _respond(self, request: Request) -> Action:
         answer = self._answer(request)

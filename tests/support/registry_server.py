@@ -35,7 +35,6 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, BinaryIO, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
+from tests.support.closing import ClosedOnExit
 from tests.support.tls import ServerCertificate, issue_certificate
 
 AuthMode = Literal["anonymous", "htpasswd", "token"]
@@ -404,7 +404,7 @@ _ACCESS_LINE = re.compile(r'^\S+ \S+ \S+ \[[^\]]*\] "(\S+) (\S+) [^"]*" (\d{3}) 
 _SYNC_PREFIX = "/pinner-log-sync/"
 
 
-class RegistryServer:
+class RegistryServer(ClosedOnExit):
     """`docker-registry serve` on 127.0.0.1 with a temporary config and storage.
 
     Use as a context manager, or call start() and close(). Every request is in the access log;
@@ -487,18 +487,7 @@ class RegistryServer:
         except (RuntimeError, FileNotFoundError):
             return ""
 
-    # -- lifecycle
-
-    def __enter__(self) -> RegistryServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    # -- lifecycle (`with RegistryServer(...)` starts it and closes it: ClosedOnExit)
 
     def start(self) -> RegistryServer:
         if self._process is not None:
@@ -819,7 +808,7 @@ def _platform_json(platform: Platform) -> dict[str, str]:
     return result
 
 
-class Pusher:
+class Pusher(ClosedOnExit):
     """Pushes tiny images and indexes to a RegistryServer with plain distribution API calls."""
 
     def __init__(self, server: RegistryServer, *, timeout: float = 10.0) -> None:
@@ -833,17 +822,6 @@ class Pusher:
             trust_env=False,  # only ever 127.0.0.1: a proxy from the environment must not apply
             verify=server.verify,
         )
-
-    def __enter__(self) -> Pusher:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         self._client.close()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from benchmarks.readme import MARKER, README, ReadmeError, replace_figures, write_figures
 from tests.support.paths import REPO
+from tests.support.processes import run_module
 
 REPORT = "## Latest figures (full run, 1 s)\n\n### Targets\n\n| a |\n| --- |\n| 1 |\n"
 
@@ -46,15 +46,8 @@ def test_write_figures_writes_the_file(tmp_path: Path) -> None:
 
 
 def run_benchmarks(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        # A module run from the top of the checkout, as the README says.
-        [sys.executable, "-m", "benchmarks.run", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    # A module run from the top of the checkout, as the README says.
+    return run_module("benchmarks.run", *args, cwd=REPO, timeout=120)
 
 
 def test_a_quick_run_never_writes_the_real_page() -> None:

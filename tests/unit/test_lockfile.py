@@ -14,18 +14,12 @@ from pathlib import Path
 import pytest
 
 from pinner.cli import main
+from tests.support.files import write_tree
 from tests.support.registry_server import Pusher, RegistryServer
 from tests.support.samples import pod
 
 pytest_plugins = ["tests.support.registry_fixtures"]
 pytestmark = [pytest.mark.realregistry, pytest.mark.usefixtures("isolated", "docker_config")]
-
-
-def write_tree(root: str, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = Path(root, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
 
 
 def tree(root: str) -> dict[str, bytes]:

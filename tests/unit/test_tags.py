@@ -215,36 +215,39 @@ def test_google_manifest_map_answers_without_a_head_per_tag(
 # --- nothing found, and errors ----------------------------------------------------------------
 
 
-def test_an_untagged_digest_exits_1(
-    capsys: pytest.CaptureFixture[str], pusher_anonymous: Pusher, unique_repo: str
+@pytest.mark.parametrize(
+    ("pushed", "message"),
+    [
+        pytest.param(
+            True,
+            "error: no tag of {repository} points to {digest} (1 tag checked). It may be one "
+            "platform's manifest of a multi-arch index, or the tags that named it have moved on.",
+            id="an-untagged-digest",
+        ),
+        pytest.param(
+            False,
+            "error: {repository} has no manifest {digest}: it was deleted or never pushed there. "
+            "Check the digest and the repository.",
+            id="a-digest-the-registry-does-not-have",
+        ),
+    ],
+)
+def test_a_digest_no_tag_points_to_exits_1(
+    capsys: pytest.CaptureFixture[str],
+    pusher_anonymous: Pusher,
+    unique_repo: str,
+    pushed: bool,
+    message: str,
 ) -> None:
+    """``pushed``: the digest is of an image pushed without a tag; else the registry has none."""
     push_tags(pusher_anonymous, unique_repo, "tagged", ["v1"])
-    untagged = pusher_anonymous.push_image(unique_repo, None)
+    digest = pusher_anonymous.push_image(unique_repo, None) if pushed else "sha256:" + "0" * 64
     repository = f"{pusher_anonymous.server.host}/{unique_repo}"
 
-    code, stdout, errors = run(capsys, "tags", f"{repository}@{untagged}")
+    code, stdout, errors = run(capsys, "tags", f"{repository}@{digest}")
 
     assert (code, stdout) == (1, "")
-    assert errors == [
-        f"error: no tag of {repository} points to {untagged} (1 tag checked). It may be one "
-        "platform's manifest of a multi-arch index, or the tags that named it have moved on."
-    ]
-
-
-def test_a_digest_the_registry_does_not_have_exits_1(
-    capsys: pytest.CaptureFixture[str], pusher_anonymous: Pusher, unique_repo: str
-) -> None:
-    push_tags(pusher_anonymous, unique_repo, "tagged", ["v1"])
-    absent = "sha256:" + "0" * 64
-    repository = f"{pusher_anonymous.server.host}/{unique_repo}"
-
-    code, stdout, errors = run(capsys, "tags", f"{repository}@{absent}")
-
-    assert (code, stdout) == (1, "")
-    assert errors == [
-        f"error: {repository} has no manifest {absent}: it was deleted or never pushed there. "
-        "Check the digest and the repository."
-    ]
+    assert errors == [message.format(repository=repository, digest=digest)]
 
 
 def test_refused_credentials_exit_2(

@@ -9,6 +9,7 @@ import pytest
 
 from pinner.manifests.kustomize_graph import image_name
 from pinner.manifests.scan import FileScan, scan_paths
+from tests.support.files import write_tree
 
 DIGEST = "sha256:" + "b" * 64
 
@@ -21,13 +22,6 @@ def deployment(*images: str) -> str:
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n"
         f"    spec:\n      containers:\n{containers}"
     )
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
 
 
 def found(scans: list[FileScan]) -> dict[str, list[str]]:
@@ -68,7 +62,7 @@ TREE = {
 
 
 def test_resource_lines_every_overlay_replaces_are_left_to_the_entries() -> None:
-    write(Path("."), TREE)
+    write_tree(Path("."), TREE)
     assert found(scan_paths(["."])) == {
         "components/tools/kustomization.yaml": ["busybox:1.36"],
         "overlays/dev/kustomization.yaml": ["ghcr.io/acme/app:dev", "busybox:1.37"],
@@ -77,12 +71,14 @@ def test_resource_lines_every_overlay_replaces_are_left_to_the_entries() -> None
 
 
 def test_a_line_one_overlay_renders_as_written_is_kept() -> None:
-    write(Path("."), {**TREE, "overlays/plain/kustomization.yaml": "resources:\n- ../../base\n"})
+    write_tree(
+        Path("."), {**TREE, "overlays/plain/kustomization.yaml": "resources:\n- ../../base\n"}
+    )
     assert found(scan_paths(["."]))["base/deployment.yaml"] == ["my-app", "busybox:1.36"]
 
 
 def test_a_base_on_its_own_is_judged_as_written() -> None:
-    write(Path("."), TREE)
+    write_tree(Path("."), TREE)
     assert found(scan_paths(["base"])) == {"base/deployment.yaml": ["my-app", "busybox:1.36"]}
 
 
@@ -90,7 +86,7 @@ def test_a_base_on_its_own_is_judged_as_written() -> None:
     "named", ["overlays/prod", "overlays/prod/kustomization.yaml", "./overlays/prod/"]
 )
 def test_naming_an_overlay_reads_what_it_includes(named: str) -> None:
-    write(Path("."), TREE)
+    write_tree(Path("."), TREE)
     scans = scan_paths([named])
     # The base and the component are read too; the base's line is the overlay's entry's.
     assert {scan.display for scan in scans} == {
@@ -108,13 +104,13 @@ def test_naming_an_overlay_reads_what_it_includes(named: str) -> None:
 
 
 def test_exclude_applies_to_what_an_overlay_includes() -> None:
-    write(Path("."), TREE)
+    write_tree(Path("."), TREE)
     scans = scan_paths(["overlays/prod"], exclude=["base"])
     assert "base/deployment.yaml" not in {scan.display for scan in scans}
 
 
 def test_renames_chain_and_the_last_entry_that_sets_a_tag_owns_the_line() -> None:
-    write(
+    write_tree(
         Path("."),
         {
             "base/kustomization.yaml": (
@@ -131,7 +127,7 @@ def test_renames_chain_and_the_last_entry_that_sets_a_tag_owns_the_line() -> Non
 
 
 def test_a_rename_without_a_tag_is_reported_unless_the_line_is_pinned() -> None:
-    write(
+    write_tree(
         Path("."),
         {
             "kustomization.yaml": (
@@ -153,7 +149,7 @@ def test_a_rename_without_a_tag_is_reported_unless_the_line_is_pinned() -> None:
 
 
 def test_remote_missing_folder_and_cyclic_includes_are_noticed_not_followed() -> None:
-    write(
+    write_tree(
         Path("."),
         {
             "a/kustomization.yaml": (
@@ -176,7 +172,7 @@ def test_remote_missing_folder_and_cyclic_includes_are_noticed_not_followed() ->
 
 
 def test_a_remote_resource_alone_gets_only_its_hint() -> None:
-    write(Path("."), {"kustomization.yaml": "resources: [github.com/acme/app/deploy]\n"})
+    write_tree(Path("."), {"kustomization.yaml": "resources: [github.com/acme/app/deploy]\n"})
     assert notices(scan_paths(["."])) == [
         "kustomization.yaml: not followed: line 1: resources 'github.com/acme/app/deploy' is "
         "remote (pinner reads only local paths). Pin what remote resources render with "
@@ -185,7 +181,7 @@ def test_a_remote_resource_alone_gets_only_its_hint() -> None:
 
 
 def test_the_suffixless_kustomization_file_is_found_and_followed() -> None:
-    write(
+    write_tree(
         Path("."),
         {
             "app/Kustomization": "resources: [d.yaml]\nimages:\n- {name: my-app, newTag: '1'}\n",

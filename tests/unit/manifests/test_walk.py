@@ -175,27 +175,22 @@ def test_git_hook_variables_do_not_redirect_the_listing(
     assert listed(repo) == READ_IN_GIT
 
 
-def test_without_git_installed_the_folder_is_walked(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
+def test_without_git_installed_the_folder_is_walked(repo: Path, fake_bin: Path) -> None:
     assert "ignored/d.yaml" in listed(repo)
 
 
 def test_git_failing_is_an_error_not_a_silent_walk(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    repo: Path,
+    fake_bin: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "git"
+    fake = fake_bin / "git"
     fake.write_text(
         "#!/bin/sh\necho \"fatal: detected dubious ownership in repository at '$PWD'\" >&2\n"
         "exit 128\n"
     )
     fake.chmod(0o755)
-    monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("NO_COLOR", "1")
     with pytest.raises(ManifestError, match="dubious ownership"):
         listed(repo)

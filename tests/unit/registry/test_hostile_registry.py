@@ -65,10 +65,12 @@ def assert_safe(text: str) -> None:
     assert not any(line.lstrip().startswith("::warning file=README") for line in text.split("\n"))
 
 
-def write_pod(image: str) -> Path:
-    path = Path("pod.yaml")
-    path.write_text(POD.format(image=image), encoding="utf-8")
-    return path
+def pin_a_pod(
+    capsys: pytest.CaptureFixture[str], registry: HostileRegistry, output_format: str
+) -> tuple[int, str, str]:
+    """``pinner pin`` of a Pod whose image is on ``registry``, in ``output_format``."""
+    Path("pod.yaml").write_text(POD.format(image=registry.image()), encoding="utf-8")
+    return run(capsys, "pin", "--no-config", "--format", output_format, "pod.yaml")
 
 
 # 1. A token holding a line break is never printed, in any command or format.
@@ -79,8 +81,7 @@ def test_a_token_with_a_line_break_is_refused_and_never_printed(
     capsys: pytest.CaptureFixture[str], output_format: str
 ) -> None:
     with HostileRegistry("token-newline") as registry:
-        path = write_pod(registry.image())
-        code, out, err = run(capsys, "pin", "--no-config", "--format", output_format, str(path))
+        code, out, err = pin_a_pod(capsys, registry, output_format)
         requests = len(registry.requests)
     assert code == 2
     assert TOKEN not in out + err and "X-Injected" not in out + err
@@ -220,8 +221,7 @@ def test_registry_errors_with_escapes_are_shown_safely(
     capsys: pytest.CaptureFixture[str], output_format: str
 ) -> None:
     with HostileRegistry("error-escapes") as registry:
-        path = write_pod(registry.image())
-        code, out, err = run(capsys, "pin", "--no-config", "--format", output_format, str(path))
+        code, out, err = pin_a_pod(capsys, registry, output_format)
     assert code == 2
     assert_safe(out)
     assert_safe(err)
