@@ -15,6 +15,7 @@ import pytest
 
 from pinner.cli import main
 from pinner.manifests.files import READ_CHUNK, read_capped
+from tests.support.cli import run_cli, without_summaries
 from tests.support.files import write_file
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -27,15 +28,8 @@ DIGESTS = f"nginx:1.25@{A}\nredis:7@{B}\n"
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
     """Exit code, stdout, and the stderr lines other than the timed summary line."""
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    lines = [
-        line
-        for line in captured.err.splitlines()
-        if not line.startswith(("pinner pin: ", "pinner check: "))
-    ]
-    return code, captured.out, lines
+    code, out, err = run_cli(capsys, *args)
+    return code, out, without_summaries(err, "pinner pin: ", "pinner check: ")
 
 
 def pin(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:

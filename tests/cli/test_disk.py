@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pinner.cli import main
+from tests.support.cli import run_cli, without_summaries
 from tests.support.processes import run_module
 
 A = "sha256:" + "a" * 64
@@ -30,10 +30,10 @@ def _digests(isolated: Path) -> None:
 
 
 def pin(capsys: pytest.CaptureFixture[str], *paths: str) -> tuple[int, list[str]]:
-    code = main(["pin", "--no-config", "--offline", "--digests", "digests.txt", *paths])
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, [line for line in captured.err.splitlines() if not line.startswith("pinner ")]
+    code, _, err = run_cli(
+        capsys, "pin", "--no-config", "--offline", "--digests", "digests.txt", *paths
+    )
+    return code, without_summaries(err)
 
 
 # --- 7: a FIFO named on the command line ------------------------------------------------------

@@ -25,6 +25,7 @@ import pinner.manifests.staging
 import pinner.writing
 from pinner.cli import main
 from pinner.manifests.rewrite import PendingWrite
+from tests.support.cli import run_cli, without_summaries
 from tests.support.files import write_file
 
 A = "sha256:" + "a" * 64
@@ -44,11 +45,10 @@ def _digests(isolated: Path) -> None:
 
 def pin(capsys: pytest.CaptureFixture[str], *paths: str) -> tuple[int, list[str]]:
     """Exit code and the error lines (the summary line left out)."""
-    code = main(["pin", "--no-config", "--offline", "--digests", "digests.txt", *paths])
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    errors = [line for line in captured.err.splitlines() if not line.startswith("pinner pin:")]
-    return code, errors
+    code, _, err = run_cli(
+        capsys, "pin", "--no-config", "--offline", "--digests", "digests.txt", *paths
+    )
+    return code, without_summaries(err, "pinner pin:")
 
 
 def leftovers(folder: Path) -> list[str]:

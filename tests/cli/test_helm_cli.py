@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pinner.cli import main
+from tests.support.cli import run_cli
 
 A = "sha256:" + "a" * 64
 CHART = "apiVersion: v2\nname: web\nversion: 1.0.0\nappVersion: 1.0.0\n"
@@ -32,10 +32,8 @@ def _chart(work_tree: Path) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return code, captured.out, captured.err.splitlines()
+    code, out, err = run_cli(capsys, *args)
+    return code, out, err.splitlines()
 
 
 def test_blocks_without_a_digest_key_get_one_notice_per_chart(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from ruamel.yaml import YAML
 
 from tests.support.corpus import REPO
 from tests.support.processes import run_module
+from tests.support.recipes import git, new_work_tree
 from tests.support.samples import UNPINNED_POD, pinned_pod
 
 HOOKS: list[dict[str, Any]] = YAML(typ="safe", pure=True).load(
@@ -61,12 +61,6 @@ def test_each_hook_entry_on_files(hook: dict[str, Any], tmp_path: Path) -> None:
         assert (tmp_path / "values.json").read_text() == '{"not": "kubernetes"}\n'
 
 
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, timeout=60
-    ).stdout
-
-
 @pytest.fixture(scope="module")
 def hook_repo_rev() -> str:
     try:
@@ -78,11 +72,9 @@ def hook_repo_rev() -> str:
 def test_real_pre_commit_runs_both_hooks(
     hook_repo_rev: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    work = tmp_path / "work"
-    work.mkdir()
-    git("init", "-q", cwd=work)
-    (work / "pod.yaml").write_text(UNPINNED_POD)
-    (work / "digests.txt").write_text(f"nginx:1.27@{DIGEST}\n")
+    work = new_work_tree(
+        tmp_path / "work", {"pod.yaml": UNPINNED_POD, "digests.txt": f"nginx:1.27@{DIGEST}\n"}
+    )
     (work / ".pre-commit-config.yaml").write_text(
         f"repos:\n- repo: {REPO}\n  rev: {hook_repo_rev}\n  hooks:\n"
         "  - id: pinner-pin\n    args: [--offline, --digests, digests.txt]\n"
@@ -90,12 +82,11 @@ def test_real_pre_commit_runs_both_hooks(
     )
     git("add", ".", cwd=work)
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path_factory.getbasetemp() / "pre-commit")}
-    command = [sys.executable, "-m", "pre_commit", "run", "--all-files"]
-    first = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    first = run_module("pre_commit", "run", "--all-files", cwd=work, env=env, timeout=600)
     # pin changed the file, so pre-commit fails this run; check then passes on the pinned file.
     assert first.returncode == 1, first.stdout + first.stderr
     assert "files were modified by this hook" in first.stdout
     assert (work / "pod.yaml").read_text() == PINNED
     git("add", ".", cwd=work)
-    second = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    second = run_module("pre_commit", "run", "--all-files", cwd=work, env=env, timeout=600)
     assert second.returncode == 0, second.stdout + second.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pinner.cli import main
+from tests.support.cli import run_cli
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
@@ -33,15 +33,8 @@ def _tree(isolated: Path) -> None:
         Path(name).write_text(text, encoding="utf-8")
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return code, captured.out, captured.err
-
-
 def test_check_reports_the_entry_in_json_and_github(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", "-q", "--format", "json", ".")
+    code, out, _ = run_cli(capsys, "check", "-q", "--format", "json", ".")
     assert code == 1
     assert json.loads(out)["violations"] == [
         {
@@ -65,7 +58,7 @@ def test_check_reports_the_entry_in_json_and_github(capsys: pytest.CaptureFixtur
             "image": "ghcr.io/acme/app:2.0",
         },
     ]
-    code, out, _ = run(capsys, "check", "-q", "--format", "github", "prod")
+    code, out, _ = run_cli(capsys, "check", "-q", "--format", "github", "prod")
     # Naming the overlay reads the base it includes too (after the files named).
     assert (code, out.splitlines()) == (
         1,
@@ -79,7 +72,7 @@ def test_check_reports_the_entry_in_json_and_github(capsys: pytest.CaptureFixtur
 
 
 def test_exempt_matches_the_rendered_image(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", "-q", "--exempt", "ghcr.io/acme/*", "prod")
+    code, out, _ = run_cli(capsys, "check", "-q", "--exempt", "ghcr.io/acme/*", "prod")
     assert (code, out) == (
         1,
         "base/pod.yaml:9:14: nginx:1.27 is not pinned by digest (Pod web, container proxy)\n",
@@ -87,7 +80,7 @@ def test_exempt_matches_the_rendered_image(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_pin_offline_and_the_lock_covers_the_entry(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "pin", "--offline", "--digests", "digests.txt", "--write-digests", "pins.lock", "."
     )
     assert code == 1, err
@@ -97,7 +90,7 @@ def test_pin_offline_and_the_lock_covers_the_entry(capsys: pytest.CaptureFixture
     )
     assert Path("prod/kustomization.yaml").read_text() == OVERLAY + f"    digest: '{A}'\n"
     assert Path("pins.lock").read_text() == (f"ghcr.io/acme/app:2.0@{A}\nnginx:1.27@{B}\n")
-    assert run(capsys, "check", "-q", ".")[0] == 0
+    assert run_cli(capsys, "check", "-q", ".")[0] == 0
 
 
 def test_an_entry_that_cannot_take_a_key_is_an_error_and_the_file_stays(
@@ -105,7 +98,7 @@ def test_an_entry_that_cannot_take_a_key_is_an_error_and_the_file_stays(
 ) -> None:
     text = "images:\n- name: my-app\n  newName: ghcr.io/acme/app\n  newTag: >-\n    2.0\n"
     Path("prod/kustomization.yaml").write_text(text, encoding="utf-8")
-    code, _, err = run(capsys, "pin", "--offline", "--digests", "digests.txt", "prod")
+    code, _, err = run_cli(capsys, "pin", "--offline", "--digests", "digests.txt", "prod")
     assert code == 2
     assert (
         "error: prod/kustomization.yaml:2:3: cannot rewrite 'ghcr.io/acme/app:2.0' exactly: a "
@@ -121,7 +114,7 @@ def test_a_rename_without_a_tag_is_an_error_not_a_lookup(
         "resources: [../base]\nimages:\n- {name: my-app, newName: ghcr.io/acme/app}\n",
         encoding="utf-8",
     )
-    code, _, err = run(capsys, "pin", "--offline", "--digests", "digests.txt", "prod")
+    code, _, err = run_cli(capsys, "pin", "--offline", "--digests", "digests.txt", "prod")
     assert code == 2
     assert (
         "error: base/pod.yaml:7:14: my-app is renamed to ghcr.io/acme/app by the images entry "
@@ -135,7 +128,7 @@ def test_a_remote_resource_is_a_notice(capsys: pytest.CaptureFixture[str]) -> No
     Path("prod/kustomization.yaml").write_text(
         "resources: [https://example.com/app.yaml]\n", encoding="utf-8"
     )
-    code, _, err = run(capsys, "check", "prod")
+    code, _, err = run_cli(capsys, "check", "prod")
     assert code == 0
     assert err.splitlines()[0] == (
         "notice: prod/kustomization.yaml: not followed: line 1: resources "
@@ -146,9 +139,9 @@ def test_a_remote_resource_is_a_notice(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_pinner_yaml_settings_reach_the_entries(capsys: pytest.CaptureFixture[str]) -> None:
     Path(".pinner.yaml").write_text("exempt: ['ghcr.io/acme/*']\nkeep_tag: true\n")
-    code, out, err = run(capsys, "pin", "--offline", "--digests", "digests.txt", ".")
+    code, out, err = run_cli(capsys, "pin", "--offline", "--digests", "digests.txt", ".")
     assert code == 1, err
     # The entry is exempt as its rendered image; keep_tag applies to the line pinned in place.
     assert out == f"base/pod.yaml:9:14: nginx:1.27 -> nginx:1.27@{B}\n"
     assert Path("prod/kustomization.yaml").read_text() == OVERLAY
-    assert run(capsys, "check", "-q", ".")[0] == 0
+    assert run_cli(capsys, "check", "-q", ".")[0] == 0

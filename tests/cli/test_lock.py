@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pinner.cli import main
+from tests.support.cli import run_cli, without_summaries
 from tests.support.registry_server import Pusher
 
 pytest_plugins = ["tests.support.registry_fixtures"]
@@ -28,11 +28,8 @@ def _tree(isolated: Path, docker_config: Path) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    errors = [line for line in captured.err.splitlines() if not line.startswith("pinner ")]
-    return code, captured.out, errors
+    code, out, err = run_cli(capsys, *args)
+    return code, out, without_summaries(err)
 
 
 PIN_ONE = ["pin", "--offline", "--digests", "pins.lock", "--write-digests", "pins.lock"]

@@ -14,13 +14,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from pinner.cli import main
 from pinner.registry.cloudlogins import ACR_USERNAME, ECR_USERNAME
+from tests.support.cli import run_cli
 from tests.support.fake_programs import install_logged
 from tests.support.registry_server import AuthMode, Pusher, RegistryServer, require_binary
 from tests.support.samples import write_pod
@@ -66,17 +66,32 @@ def machine(
     return fake_bin.parent
 
 
+@pytest.fixture(params=["htpasswd", "token"])
+def auth(request: pytest.FixtureRequest) -> AuthMode:
+    """Each test runs against the basic-auth registry and against the token-auth one."""
+    mode: AuthMode = request.param
+    return mode
+
+
+Serve = Callable[[str], tuple[RegistryServer, str]]
+
+
+@pytest.fixture
 def serve(
     servers: dict[tuple[str, AuthMode], RegistryServer],
-    host: str,
     auth: AuthMode,
     monkeypatch: pytest.MonkeyPatch,
-) -> tuple[RegistryServer, str]:
-    """The server for ``host`` and ``auth``, trusted by pinner, and its name with the port."""
-    server = servers[(host, auth)]
-    assert server.certificate is not None
-    monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate.ca_path))
-    return server, f"{host}:{server.port}"
+) -> Serve:
+    """``serve(host)``: the server for ``host`` in the test's auth mode, trusted by pinner, and
+    its name with the port."""
+
+    def serve(host: str) -> tuple[RegistryServer, str]:
+        server = servers[(host, auth)]
+        assert server.certificate is not None
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate.ca_path))
+        return server, f"{host}:{server.port}"
+
+    return serve
 
 
 def push(server: RegistryServer, repo: str) -> str:
@@ -85,19 +100,14 @@ def push(server: RegistryServer, repo: str) -> str:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    assert SECRET not in captured.err + captured.out
-    return code, captured.err
+    code, out, err = run_cli(capsys, *args)
+    assert SECRET not in out + err
+    return code, err
 
 
 def calls(machine: Path, program: str) -> list[str]:
     log = machine / f"{program}.log"
     return log.read_text().splitlines() if log.exists() else []
-
-
-AUTHS: list[AuthMode] = ["htpasswd", "token"]
 
 
 # Each cloud's registry, the CLI pinner asks for its login, and the one call expected of it.
@@ -109,19 +119,17 @@ CLOUD_CLIS = [
 ]
 
 
-@pytest.mark.parametrize("auth", AUTHS)
 @pytest.mark.parametrize(("host", "program", "call"), CLOUD_CLIS)
 def test_cloud_registries_pin_with_their_cli_asked_once(
-    servers: dict[tuple[str, AuthMode], RegistryServer],
+    serve: Serve,
     machine: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     host: str,
     program: str,
     call: str,
     auth: AuthMode,
 ) -> None:
-    server, name = serve(servers, host, auth, monkeypatch)
+    server, name = serve(host)
     first, second = push(server, f"team/a-{auth}"), push(server, f"team/b-{auth}")
     path = write_pod("pod.yaml", f"{name}/team/a-{auth}:1.0", f"{name}/team/b-{auth}:1.0")
     code, err = run(capsys, "pin", str(path))
@@ -133,14 +141,13 @@ def test_cloud_registries_pin_with_their_cli_asked_once(
         assert server.token_requests and all(r.status == 200 for r in server.token_requests)
 
 
-@pytest.mark.parametrize("auth", AUTHS)
 def test_ghcr_pins_with_github_token_inside_actions(
-    servers: dict[tuple[str, AuthMode], RegistryServer],
+    serve: Serve,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     auth: AuthMode,
 ) -> None:
-    server, name = serve(servers, GHCR, auth, monkeypatch)
+    server, name = serve(GHCR)
     digest = push(server, f"octocat/app-{auth}")
     path = write_pod("pod.yaml", f"{name}/octocat/app-{auth}:1.0")
     monkeypatch.setenv("GITHUB_TOKEN", SECRET)
@@ -154,15 +161,14 @@ def test_ghcr_pins_with_github_token_inside_actions(
     assert f"app-{auth}@{digest}" in path.read_text()
 
 
-@pytest.mark.parametrize("auth", AUTHS)
 def test_without_a_cloud_login_the_refusal_says_what_to_run(
-    servers: dict[tuple[str, AuthMode], RegistryServer],
+    serve: Serve,
     machine: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     auth: AuthMode,
 ) -> None:
-    server, name = serve(servers, ECR, auth, monkeypatch)
+    server, name = serve(ECR)
     push(server, f"team/refused-{auth}")
     path = write_pod(
         "pod.yaml", f"{name}/team/refused-{auth}:1.0", f"{name}/team/refused-{auth}:2.0"
@@ -180,16 +186,15 @@ def test_without_a_cloud_login_the_refusal_says_what_to_run(
     assert calls(machine, "aws") == ["ecr get-login-password --region eu-west-1"]
 
 
-@pytest.mark.parametrize("auth", AUTHS)
 def test_podman_login_pins_and_a_refused_one_says_podman_login(
-    servers: dict[tuple[str, AuthMode], RegistryServer],
+    serve: Serve,
     machine: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     auth: AuthMode,
 ) -> None:
     # ACR's name only to reach a registry with a user; podman's file is read for any host.
-    server, name = serve(servers, ACR, auth, monkeypatch)
+    server, name = serve(ACR)
     (machine / "bin" / "az").unlink()
     digest = push(server, f"team/podman-{auth}")
     auth_file = machine / "run" / "containers" / "auth.json"

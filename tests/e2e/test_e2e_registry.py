@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from pinner.cli import main
+from tests.support.cli import run_cli, without_summaries
 from tests.support.paths import FAKES
 from tests.support.paths import REPO as ROOT
 from tests.support.processes import run_module
@@ -66,11 +66,8 @@ def login_if_needed(server: RegistryServer) -> None:
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
     """Exit code, stdout, and the stderr lines other than the timed summary line."""
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    lines = [line for line in captured.err.splitlines() if not line.startswith("pinner pin: ")]
-    return code, captured.out, lines
+    code, out, err = run_cli(capsys, *args)
+    return code, out, without_summaries(err, "pinner pin: ")
 
 
 def run_pinner(*args: str) -> subprocess.CompletedProcess[str]:

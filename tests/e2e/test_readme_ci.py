@@ -21,12 +21,14 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from tests.support.actions import Step, action_steps, run_step
+from tests.support.processes import run_module
 from tests.support.recipes import (
     ACTION,
     README,
     clean_environment,
     git,
     localize,
+    new_work_tree,
     readme_block,
     run_shell,
 )
@@ -46,18 +48,15 @@ def prose() -> str:
 
 
 def pre_commit(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pre_commit", *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    return run_module("pre_commit", *args, cwd=cwd, env=env, timeout=900)
 
 
 def test_pre_commit_recipe_then_autoupdate_then_try_repo(
     pinner_clone: Path, tmp_path: Path
 ) -> None:
-    work = tmp_path / "work"
-    work.mkdir()
-    git("init", "--quiet", cwd=work)
-    (work / "pod.yaml").write_text(UNPINNED_POD)
-    (work / "pins.lock").write_text(f"nginx:1.27@{DIGEST}\n")
+    work = new_work_tree(
+        tmp_path / "work", {"pod.yaml": UNPINNED_POD, "pins.lock": f"nginx:1.27@{DIGEST}\n"}
+    )
     config = readme_block("# .pre-commit-config.yaml").text
     (work / ".pre-commit-config.yaml").write_text(localize(config, pinner_clone))
     git("add", ".", cwd=work)

@@ -11,13 +11,15 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.files import write_tree
 from tests.support.paths import REPO
+from tests.support.processes import run_process
 
 README = REPO / "README.md"
 REPOSITORY = "https://github.com/OWNER/pinner"
@@ -81,6 +83,14 @@ def git(*args: str, cwd: Path) -> str:
     ).stdout
 
 
+def new_work_tree(folder: Path, files: Mapping[str, str]) -> Path:
+    """A new git work tree at ``folder`` holding ``files`` (name → text), not yet added."""
+    folder.mkdir()
+    git("init", "--quiet", cwd=folder)
+    write_tree(folder, files)
+    return folder
+
+
 def clone_at_head(destination: Path) -> Path:
     """A clone of this repository whose `main` (and HEAD) is the commit under test."""
     try:
@@ -118,14 +128,8 @@ def run_shell(
     command: str, cwd: Path, env: dict[str, str], timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     """COMMAND as a user's shell runs it (bash, no profile), output captured."""
-    return subprocess.run(
-        ["bash", "--noprofile", "--norc", "-c", command],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    return run_process(
+        ["bash", "--noprofile", "--norc", "-c", command], cwd=cwd, env=env, timeout=timeout
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pinner.cli import main
+from tests.support.cli import run_cli, without_summaries
 from tests.support.files import write_tree
 from tests.support.registry_server import Pusher, RegistryServer
 from tests.support.samples import pod
@@ -33,10 +33,8 @@ def registry_requests(server: RegistryServer, mark: int) -> list[str]:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    return code, captured.out, [x for x in captured.err.splitlines() if not x.startswith("pinner ")]
+    code, out, err = run_cli(capsys, *args)
+    return code, out, without_summaries(err)
 
 
 def test_a_lock_file_reproduces_the_pins_offline(

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from pinner.cli import main
+from tests.support.cli import run_cli
 from tests.support.registry_server import MANIFEST_ACCEPT, Pusher, RegistryServer
 
 pytest_plugins = ["tests.support.registry_fixtures"]
@@ -128,10 +128,8 @@ def proxy(registry_anonymous: RegistryServer) -> Iterator[TagListProxy]:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    return code, captured.out, captured.err.splitlines()
+    code, out, err = run_cli(capsys, *args)
+    return code, out, err.splitlines()
 
 
 def push_tags(pusher: Pusher, repo: str, seed: str, tags: list[str]) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pinner.cli import main
+from tests.support.cli import run_cli, without_summaries
 from tests.support.registry_server import Pusher
 from tests.support.samples import deployment
 
@@ -35,11 +36,8 @@ APP_AT = "web.yaml:11:18"  # where the app image starts (after the opening quote
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
     """Exit code, stdout, and the stderr lines other than the timed summary lines."""
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    summaries = ("pinner pin: ", "pinner verify: ")
-    return code, captured.out, [x for x in captured.err.splitlines() if not x.startswith(summaries)]
+    code, out, err = run_cli(capsys, *args)
+    return code, out, without_summaries(err, "pinner pin: ", "pinner verify: ")
 
 
 def summary(capsys: pytest.CaptureFixture[str], *args: str) -> str:

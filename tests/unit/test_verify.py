@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pinner.cli import main
+from tests.support.cli import run_cli, without_summaries
 from tests.support.registry_server import Pusher, RegistryServer
 from tests.support.samples import IMAGE_COLUMN, image_line, pod, write_pod
 
@@ -30,13 +30,10 @@ def at(name: str, index: int = 0) -> str:
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str], str]:
     """Exit code, stdout, the stderr lines but the summary, and the summary line."""
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    lines = captured.err.splitlines()
-    summaries = [line for line in lines if line.startswith("pinner verify: ")]
-    others = [line for line in lines if not line.startswith("pinner verify: ")]
-    return code, captured.out, others, summaries[0] if summaries else ""
+    code, out, err = run_cli(capsys, *args)
+    summaries = [line for line in err.splitlines() if line.startswith("pinner verify: ")]
+    others = without_summaries(err, "pinner verify: ")
+    return code, out, others, summaries[0] if summaries else ""
 
 
 def counts(summary: str) -> str:

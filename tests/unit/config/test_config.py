@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from pinner.cli import main
 from pinner.config.file import Given, find_config, parse_config
 from pinner.config.settings import load_settings, merge
 from pinner.errors import ConfigError
 from pinner.kinds import Rule
 from pinner.reference import Reference
 from pinner.settings import Settings
+from tests.support.cli import run_cli, without_summaries
 
 pytestmark = pytest.mark.usefixtures("work_tree")
 
@@ -41,11 +41,8 @@ rules:
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[str]]:
     """Exit code, stdout, and the stderr lines other than the timed summary line."""
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    lines = [line for line in captured.err.splitlines() if not line.startswith("pinner ")]
-    return code, captured.out, lines
+    code, out, err = run_cli(capsys, *args)
+    return code, out, without_summaries(err)
 
 
 # --- the file's contents --------------------------------------------------------------------

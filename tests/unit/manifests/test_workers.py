@@ -44,7 +44,6 @@ import pytest
 
 import pinner.manifests.scan
 import pinner.manifests.workers
-from pinner.cli import main
 from pinner.kinds import Rule
 from pinner.manifests.files import SourceFile
 from pinner.manifests.scan import (
@@ -61,6 +60,7 @@ from pinner.manifests.scan import (
 from pinner.manifests.walk import discover_names
 from pinner.manifests.workers import MAX_DEFAULT_WORKERS, can_fork, parallel_map, worker_count
 from pinner.pinning import PinOptions, plan_file
+from tests.support.cli import run_cli
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
@@ -413,13 +413,6 @@ def without_timing(stderr: str) -> str:
     return re.sub(r" \(\d+\.\d+s\)$", "", stderr, flags=re.MULTILINE)
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
-
-
 def test_check_reports_the_same_with_workers(
     tree: Tree,
     forking: None,
@@ -431,7 +424,7 @@ def test_check_reports_the_same_with_workers(
     monkeypatch.setenv("NO_COLOR", "1")
     reports = []
     for jobs in ("1", "2"):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys,
             "check",
             "--no-config",
@@ -486,7 +479,7 @@ def test_pin_writes_the_same_files_with_workers(
         shutil.copytree(tree.root, copy)
         # Run inside each copy so that both print the same file names.
         monkeypatch.chdir(copy)
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys,
             "pin",
             "--offline",

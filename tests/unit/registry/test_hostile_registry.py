@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 
 import pinner.registry.client
-from pinner.cli import main
 from pinner.reference import parse_reference
 from pinner.registry.client import MANIFEST_LIMIT, RegistryClient
 from pinner.registry.errors import ImageLookupError
 from pinner.registry.hosts import BlockedDestinationError, check_destination, reachable_from
 from pinner.settings import Settings
+from tests.support.cli import run_cli
 from tests.support.hostile_registry import DIGEST, FORGED, TOKEN, HostileRegistry
 
 pytestmark = pytest.mark.usefixtures("isolated", "docker_config")
@@ -52,13 +52,6 @@ def _no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pinner.registry.client, "RegistryClient", Fast)
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
-
-
 def assert_safe(text: str) -> None:
     """Nothing that moves the cursor or starts a line of its own; no forged command line."""
     assert not RAW_CONTROL_RE.search(text), repr(text)
@@ -70,7 +63,7 @@ def pin_a_pod(
 ) -> tuple[int, str, str]:
     """``pinner pin`` of a Pod whose image is on ``registry``, in ``output_format``."""
     Path("pod.yaml").write_text(POD.format(image=registry.image()), encoding="utf-8")
-    return run(capsys, "pin", "--no-config", "--format", output_format, "pod.yaml")
+    return run_cli(capsys, "pin", "--no-config", "--format", output_format, "pod.yaml")
 
 
 # 1. A token holding a line break is never printed, in any command or format.
@@ -98,7 +91,7 @@ def test_a_registry_token_with_a_line_break_names_the_docker_config(
     with HostileRegistry("token-newline") as registry:
         secret = "registry-secret\r\nX-Injected: 1"
         config.write_text(json.dumps({"auths": {registry.host: {"registrytoken": secret}}}))
-        code, out, err = run(capsys, "digest", registry.image())
+        code, out, err = run_cli(capsys, "digest", registry.image())
     assert code == 2
     assert "registry-secret" not in out + err
     assert (
@@ -128,7 +121,7 @@ def test_a_registry_token_with_a_line_break_names_the_docker_config(
 def test_mirror_and_insecure_registry_values_are_validated(
     capsys: pytest.CaptureFixture[str], flag: str, reason: str
 ) -> None:
-    code, out, err = run(capsys, "digest", "--no-config", flag, "nginx:1")
+    code, out, err = run_cli(capsys, "digest", "--no-config", flag, "nginx:1")
     assert code == 2
     assert reason in err
     assert "pa55word" not in out + err and "alice" not in out + err
@@ -138,7 +131,7 @@ def test_a_mirror_with_a_password_in_the_config_file_is_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     Path(".pinner.yaml").write_text("mirrors:\n  docker.io: 'alice:pa55word@mirror.example'\n")
-    code, out, err = run(capsys, "digest", "nginx:1")
+    code, out, err = run_cli(capsys, "digest", "nginx:1")
     assert code == 2
     assert ".pinner.yaml:2: the mirror of 'docker.io' must be a host[:port]" in err
     assert "holds a user name or password" in err
@@ -150,7 +143,7 @@ def test_a_mirror_with_a_password_in_the_config_file_is_refused(
 
 def test_a_non_ascii_token_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     with HostileRegistry("token-non-ascii") as registry:
-        code, out, err = run(capsys, "digest", registry.image())
+        code, out, err = run_cli(capsys, "digest", registry.image())
     assert code == 2
     assert TOKEN not in out + err
     assert (
@@ -165,7 +158,7 @@ def test_a_non_ascii_registry_token_in_the_docker_config_is_a_clear_error(
         (docker_config / "config.json").write_text(
             json.dumps({"auths": {registry.host: {"registrytoken": "tökén-secret"}}})
         )
-        code, out, err = run(capsys, "digest", registry.image())
+        code, out, err = run_cli(capsys, "digest", registry.image())
     assert code == 2
     assert "tökén" not in out + err
     assert "so it cannot be sent in an HTTP header" in err
@@ -186,7 +179,7 @@ def test_a_gzip_bomb_is_refused_at_the_cap() -> None:
 
 def test_a_gzip_bomb_through_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     with HostileRegistry("bomb") as registry:
-        code, _, err = run(capsys, "digest", registry.image())
+        code, _, err = run_cli(capsys, "digest", registry.image())
     assert code == 2
     assert f"{registry.host} sent a response larger than {MANIFEST_LIMIT} bytes" in err
 
@@ -196,7 +189,7 @@ def test_a_gzip_bomb_through_the_command_line(capsys: pytest.CaptureFixture[str]
 
 def test_a_tag_list_that_links_to_itself_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with HostileRegistry("link-loop") as registry:
-        code, _, err = run(capsys, "tags", f"{registry.host}/hostile/app@{DIGEST}")
+        code, _, err = run_cli(capsys, "tags", f"{registry.host}/hostile/app@{DIGEST}")
         pages = sum("/tags/list" in request.path for request in registry.requests)
     assert code == 2
     assert "the tag list's next-page link points back at a page already read" in err
@@ -206,7 +199,7 @@ def test_a_tag_list_that_links_to_itself_is_refused(capsys: pytest.CaptureFixtur
 def test_an_endless_tag_list_stops_at_the_total_cap(capsys: pytest.CaptureFixture[str]) -> None:
     with HostileRegistry("link-endless", page_tags=50_000) as registry:
         started = time.monotonic()
-        code, _, err = run(capsys, "tags", f"{registry.host}/hostile/app@{DIGEST}")
+        code, _, err = run_cli(capsys, "tags", f"{registry.host}/hostile/app@{DIGEST}")
         pages = sum("/tags/list" in request.path for request in registry.requests)
     assert code == 2
     assert "the tag list is longer than pinner reads (more than 200000 tags or 32 MiB" in err
@@ -237,7 +230,7 @@ def test_registry_errors_with_escapes_are_shown_safely(
 
 def test_digest_command_shows_registry_errors_safely(capsys: pytest.CaptureFixture[str]) -> None:
     with HostileRegistry("error-escapes") as registry:
-        code, out, err = run(capsys, "digest", registry.image())
+        code, out, err = run_cli(capsys, "digest", registry.image())
     assert code == 2
     assert_safe(out + err)
     assert err.count("\n") == 1  # one message, one line
@@ -250,7 +243,7 @@ def test_a_sha512_digest_from_a_head_is_not_written_unverified(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with HostileRegistry("sha512-head") as registry:
-        code, out, _ = run(capsys, "digest", registry.image())
+        code, out, _ = run_cli(capsys, "digest", registry.image())
         methods = [request.method for request in registry.requests]
     assert code == 0
     assert out == f"{DIGEST}\n"
@@ -263,7 +256,7 @@ def test_a_sha512_digest_from_a_head_is_not_written_unverified(
 def test_a_dripping_registry_meets_the_deadline(capsys: pytest.CaptureFixture[str]) -> None:
     with HostileRegistry("drip", interval=0.2) as registry:
         started = time.monotonic()
-        code, _, err = run(capsys, "digest", "--timeout", "1.5", registry.image())
+        code, _, err = run_cli(capsys, "digest", "--timeout", "1.5", registry.image())
         elapsed = time.monotonic() - started
     assert code == 2
     assert f"{registry.host} did not answer within 1.5s" in err
@@ -312,7 +305,7 @@ def test_realms_and_redirects_never_lead_to_the_metadata_address(
     capsys: pytest.CaptureFixture[str], outside: list[tuple[str, int]], host: str, mode: str
 ) -> None:
     with HostileRegistry(mode, target=f"https://{host}/token") as registry:
-        code, _, err = run(capsys, "digest", registry.image())
+        code, _, err = run_cli(capsys, "digest", registry.image())
     assert code == 2
     assert f"refusing to connect to {host} (169.254.169.254), a link-local address" in err
     assert outside == []

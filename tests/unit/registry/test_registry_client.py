@@ -702,14 +702,20 @@ def realm_authorization(server: HTTPServer) -> list[str | None]:
     return authorizations(server, "/token")
 
 
+def realm_authorization_of_a_lookup(server: HTTPServer) -> list[str | None]:
+    """Resolve an image on a bearer registry with the machine's logins (no keychain given):
+    what the token realm was sent."""
+    serve_bearer_registry(server, ["t"])
+    with RegistryClient(Settings(retries=0)) as client:
+        assert client.resolve(ref_on(server)) == DIGEST
+    return realm_authorization(server)
+
+
 def test_docker_config_credentials_reach_the_realm(httpserver: HTTPServer, tmp_path: Path) -> None:
     (tmp_path / "docker" / "config.json").write_text(
         json.dumps({"auths": {host_of(httpserver): {"username": "cfg", "password": PASSWORD}}})
     )
-    serve_bearer_registry(httpserver, ["t"])
-    with RegistryClient(Settings(retries=0)) as client:
-        assert client.resolve(ref_on(httpserver)) == DIGEST
-    assert realm_authorization(httpserver) == [basic("cfg", PASSWORD)]
+    assert realm_authorization_of_a_lookup(httpserver) == [basic("cfg", PASSWORD)]
 
 
 def test_credential_helper_reaches_the_realm(
@@ -721,10 +727,7 @@ def test_credential_helper_reaches_the_realm(
     (tmp_path / "docker" / "config.json").write_text(
         json.dumps({"credHelpers": {host_of(httpserver): "fake"}})
     )
-    serve_bearer_registry(httpserver, ["t"])
-    with RegistryClient(Settings(retries=0)) as client:
-        assert client.resolve(ref_on(httpserver)) == DIGEST
-    assert realm_authorization(httpserver) == [basic("helper", PASSWORD)]
+    assert realm_authorization_of_a_lookup(httpserver) == [basic("helper", PASSWORD)]
 
 
 def test_gcloud_token_reaches_the_realm_once_per_run(

@@ -31,7 +31,7 @@ import pytest
 
 import pinner.registry.client
 import pinner.registry.credentials
-from pinner.cli import main
+from tests.support.cli import run_cli
 from tests.support.fake_programs import install
 from tests.support.faultproxy import Action, FaultServer, Reply, Request
 
@@ -87,10 +87,7 @@ def write_pod(*images: str) -> Path:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["pin", "--no-config", *args])
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+    return run_cli(capsys, "pin", "--no-config", *args)
 
 
 def basic_registry(password: str, digest_ok: bool) -> Callable[[Request], Action]:
