@@ -153,6 +153,16 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
+def serve_manifest_behind(server: HTTPServer, token: str) -> None:
+    """The manifest answers a request bearing ``token``; any other meets the bearer challenge."""
+    server.expect_request(
+        MANIFEST_PATH, headers={"Authorization": f"Bearer {token}"}
+    ).respond_with_data("", headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_MANIFEST})
+    server.expect_request(MANIFEST_PATH).respond_with_data(
+        "", status=401, headers={"WWW-Authenticate": bearer_challenge(server)}
+    )
+
+
 def serve_bearer_registry(server: HTTPServer, tokens: list[str], expires_in: int | None = None):
     """The manifest needs ``Bearer <one of tokens>``; /token hands them out in turn."""
     handed: list[str] = []
@@ -483,12 +493,7 @@ def test_bearer_with_basic_credentials_to_the_realm(httpserver: HTTPServer, make
 
 def test_access_token_without_token_field(httpserver: HTTPServer, make_client) -> None:
     httpserver.expect_request("/token").respond_with_json({"access_token": "oauth-style"})
-    httpserver.expect_request(
-        MANIFEST_PATH, headers={"Authorization": "Bearer oauth-style"}
-    ).respond_with_data("", headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_MANIFEST})
-    httpserver.expect_request(MANIFEST_PATH).respond_with_data(
-        "", status=401, headers={"WWW-Authenticate": bearer_challenge(httpserver)}
-    )
+    serve_manifest_behind(httpserver, "oauth-style")
     assert make_client().resolve(ref_on(httpserver)) == DIGEST
 
 
@@ -632,12 +637,7 @@ def test_identity_token_uses_the_oauth2_post(httpserver: HTTPServer, make_client
     httpserver.expect_request("/token", method="POST").respond_with_json(
         {"access_token": "from-refresh", "expires_in": 600}
     )
-    httpserver.expect_request(
-        MANIFEST_PATH, headers={"Authorization": "Bearer from-refresh"}
-    ).respond_with_data("", headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_MANIFEST})
-    httpserver.expect_request(MANIFEST_PATH).respond_with_data(
-        "", status=401, headers={"WWW-Authenticate": bearer_challenge(httpserver)}
-    )
+    serve_manifest_behind(httpserver, "from-refresh")
     keys = Keys({host_of(httpserver): IdentityToken("<token>", PASSWORD)})
     assert make_client(keys).resolve(ref_on(httpserver)) == DIGEST
     (post,) = requests(httpserver, "/token")
@@ -653,12 +653,7 @@ def test_identity_token_uses_the_oauth2_post(httpserver: HTTPServer, make_client
 def test_identity_token_falls_back_to_get_on_404(httpserver: HTTPServer, make_client) -> None:
     httpserver.expect_request("/token", method="POST").respond_with_data("", status=404)
     httpserver.expect_request("/token", method="GET").respond_with_json({"token": "via-get"})
-    httpserver.expect_request(
-        MANIFEST_PATH, headers={"Authorization": "Bearer via-get"}
-    ).respond_with_data("", headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_MANIFEST})
-    httpserver.expect_request(MANIFEST_PATH).respond_with_data(
-        "", status=401, headers={"WWW-Authenticate": bearer_challenge(httpserver)}
-    )
+    serve_manifest_behind(httpserver, "via-get")
     keys = Keys({host_of(httpserver): IdentityToken("<token>", PASSWORD)})
     assert make_client(keys).resolve(ref_on(httpserver)) == DIGEST
     get = requests(httpserver, "/token")[-1]
@@ -667,12 +662,7 @@ def test_identity_token_falls_back_to_get_on_404(httpserver: HTTPServer, make_cl
 
 
 def test_registry_token_is_sent_as_bearer(httpserver: HTTPServer, make_client) -> None:
-    httpserver.expect_request(
-        MANIFEST_PATH, headers={"Authorization": "Bearer direct-token"}
-    ).respond_with_data("", headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_MANIFEST})
-    httpserver.expect_request(MANIFEST_PATH).respond_with_data(
-        "", status=401, headers={"WWW-Authenticate": bearer_challenge(httpserver)}
-    )
+    serve_manifest_behind(httpserver, "direct-token")
     keys = Keys({host_of(httpserver): RegistryToken("direct-token")})
     assert make_client(keys).resolve(ref_on(httpserver)) == DIGEST
     assert requests(httpserver, "/token") == []
