@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from pinner.errors import Diagnostic, Location
-from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
+from pinner.manifests.sites import ImageSite
 from pinner.policy import is_exempt
 from pinner.reference import MatchKey, Reference
 from pinner.registry.errors import ImageNotFoundError, failure_groups
