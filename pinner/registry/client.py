@@ -31,6 +31,8 @@ import httpx
 from pinner.reference import DOCKER_HUB, Reference
 from pinner.registry import deadline
 from pinner.registry.errors import ImageLookupError, ImageNotFoundError
+from pinner.registry.exchange import Reply
+from pinner.registry.failures import registry_error
 from pinner.registry.keychains import Keychain, default_keychain, is_google_host
 from pinner.registry.mediatypes import (
     ACCEPT,
@@ -46,7 +48,8 @@ from pinner.registry.mediatypes import (
 )
 from pinner.registry.platforms import parse_platform, select_manifest
 from pinner.registry.session import Endpoint, RegistrySession
-from pinner.registry.transport import Reply, Transport, registry_error, url_host
+from pinner.registry.transport import Transport
+from pinner.registry.urls import url_host
 from pinner.settings import Settings
 
 log = logging.getLogger(__name__)
