@@ -28,7 +28,8 @@ from pinner.settings import Settings
 if TYPE_CHECKING:
     # Annotations only: importing the registry client pulls in httpx, which `pinner check`
     # (which imports this module through the CLI) must not pay for.
-    from pinner.registry.client import Manifest, TagList
+    from pinner.registry.client import Manifest
+    from pinner.registry.taglists import TagList
 
 Progress = Callable[[int, int], None]
 DigestKey = tuple[str, str, str]  # registry, repository, digest

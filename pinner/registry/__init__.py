@@ -5,8 +5,9 @@ be asked, checked again at connect time); ``exchange`` (one request: its redirec
 ``retries``, ``failures`` (what went wrong, named) and ``transport`` (connections, and each
 request through all of those); ``challenge`` and ``credentials``/``keychains`` (auth, no HTTP);
 ``session`` (challenges over a transport); ``mediatypes`` and ``platforms`` (what a body is);
-``client`` (one registry, configured by the run's ``pinner.settings.Settings``); ``pool`` (the
-one bounded lookup pool) and ``resolver`` (many references at once).
+``client`` (one registry, configured by the run's ``pinner.settings.Settings``) and
+``taglists`` (its tag lists, page by page); ``pool`` (the one bounded lookup pool) and
+``resolver`` (many references at once).
 
 May import ``pinner.errors``, ``pinner.jsonload``, ``pinner.reference`` and ``pinner.settings``;
 never ``pinner.manifests``, ``pinner.config`` or the commands (tests/unit/test_layers.py holds

@@ -1,18 +1,30 @@
-"""What went wrong, named: a registry's error body, and a request that never got an answer.
+"""What went wrong, named: a registry's error answer, and a request that never got one.
 
-Public API: ``registry_error(body) -> (code, message)``: the first ``errors[]`` entry (or OAuth2
-``error``) of a JSON error body; ``network_failure(url, err, untrusted, timeout)``: the
-``ImageLookupError`` (``HostUnreachableError`` where the host could not be reached at all) for
-an httpx transport error, with the timeout that ran out and a hint.
+Public API:
+
+- ``registry_error(body) -> (code, message)``: the first ``errors[]`` entry (or OAuth2
+  ``error``) of a JSON error body.
+- ``reply_failure(host, reply)``: the ``ImageLookupError`` for a failed answer (404, 429, 5xx,
+  anything unexpected) with the registry's code and message; ``mismatch(cause)``: for an answer
+  whose digest does not add up.
+- ``network_failure(url, err, untrusted, timeout)``: the ``ImageLookupError``
+  (``HostUnreachableError`` where the host could not be reached at all) for an httpx transport
+  error, with the timeout that ran out and a hint.
+- ``about(image)``: a context manager that names ``image`` in the errors raised inside it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 
 from pinner.jsonload import load_json
 from pinner.registry import deadline
-from pinner.registry.errors import HostUnreachableError, ImageLookupError
+from pinner.registry.errors import HostUnreachableError, ImageLookupError, ImageNotFoundError
+from pinner.registry.exchange import Reply
+from pinner.registry.mediatypes import REPORT_HINT
 from pinner.registry.urls import url_host
 
 # A deadline this close counts as reached (the read that timed out ended just before it).
@@ -58,3 +70,44 @@ def network_failure(
     else:
         cause = f"cannot reach {host}: {text}"
     return ImageLookupError(cause, hint=hint)
+
+
+def reply_failure(host: str, reply: Reply) -> ImageLookupError:
+    """The error for a registry's answer other than 200, 401 or 403 (those are the session's:
+    it knows the credentials that were sent)."""
+    code, message = registry_error(reply.body)
+    said = f"; it says {message!r}" if message else ""
+    status = reply.status
+    if status == 404:
+        return ImageNotFoundError(
+            f"{host} has no such repository, tag or digest{said}",
+            status=status,
+            code=code,
+            hint="Check that the repository and tag exist and are spelled right.",
+        )
+    if status == 429:
+        cause, hint = (
+            "the registry is rate limiting requests",
+            "Wait, or log in for a higher limit.",
+        )
+    elif status >= 500:
+        cause, hint = "the registry had a server error", "Try again later."
+    else:
+        cause, hint = "the registry gave an unexpected answer", REPORT_HINT
+    return ImageLookupError(f"{cause}{said}", status=status, code=code, hint=hint)
+
+
+def mismatch(cause: str) -> ImageLookupError:
+    """A registry's answer that contradicts itself or the digest asked for."""
+    return ImageLookupError(cause, hint=REPORT_HINT)
+
+
+@contextmanager
+def about(image: str) -> Iterator[None]:
+    """Name ``image`` in errors raised below, which do not know it."""
+    try:
+        yield
+    except ImageLookupError as err:
+        if err.image:
+            raise
+        raise err.with_image(image) from err
