@@ -5,6 +5,8 @@
 import time
 from contextlib import closing
 
+import typer
+
 from pinner.check import check_scans
 from pinner.cli.app import check_format, command, exit_code, finish
 from pinner.cli.common import command_settings, iter_scan_arguments
@@ -35,6 +37,7 @@ from pinner.report import (
     "kustomize build . | pinner check - --format github",
 )
 def check(
+    context: typer.Context,
     paths: Paths = None,
     exempt: Exempt = None,
     output_format: ReportFormat = "text",
@@ -48,9 +51,7 @@ def check(
     """Report images not pinned by digest (offline; exit 1 if any)."""
     check_format(output_format, REPORT_FORMATS)
     started = time.monotonic()
-    settings = command_settings(
-        config, no_config, exempt=exempt, exclude=exclude, max_file_size=max_file_size, jobs=jobs
-    )
+    settings = command_settings(context)
     progress = Progress.for_terminal(quiet)
     # One file at a time, keeping no text: memory follows the largest file. Closed on the way
     # out, so that Ctrl-C stops the workers at once, not when the traceback is freed at exit.

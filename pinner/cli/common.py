@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
+from typing import Any
+
+import typer
 
 from pinner.cli.app import err, fail_usage, user_errors
 from pinner.cli.progress import Progress
@@ -22,42 +25,27 @@ STDIN_PROMPT = (
 )
 
 
-def command_settings(
-    config: Path | None,
-    no_config: bool,
-    *,
-    exempt: Sequence[str] | None = None,
-    keep_tag: bool | None = None,
-    platform: str | None = None,
-    mirrors: Sequence[str] | None = None,
-    insecure_registries: Sequence[str] | None = None,
-    gcloud_hosts: Sequence[str] | None = None,
-    concurrency: int | None = None,
-    exclude: Sequence[str] | None = None,
-    max_file_size: str | None = None,
-    jobs: int | None = None,
-    timeout: float | None = None,
-    helm_digest_in_tag: bool | None = None,
-) -> Settings:
-    """The settings of one run: ``.pinner.yaml`` (or ``config``) overridden by the flags."""
+def command_settings(context: typer.Context) -> Settings:
+    """The settings of one run: ``.pinner.yaml`` (or ``--config``) overridden by the flags.
+
+    The flags are read by name from the parameters click parsed, so each command only declares
+    its options (``pinner.cli.options``), with the name of the ``Given`` field each one sets;
+    how a flag's text becomes a setting is written once, in ``FLAG_VALUES``.
+    """
+    flags = context.params  # click's values, before typer's conversions (a path is a str)
+    config = None if flags.get("config") is None else Path(flags["config"])
+    no_config = bool(flags.get("no_config"))
     if config is not None and no_config:
         raise fail_usage("--config and --no-config contradict each other; give one of them.")
-    flags = Given(
-        exempt=tuple(exempt or ()),
-        keep_tag=keep_tag,
-        platform=platform,
-        mirrors=parse_mirrors(mirrors or ()),
-        insecure_registries=parse_insecure(insecure_registries or ()),
-        gcloud_hosts=tuple(gcloud_hosts or ()),
-        concurrency=concurrency,
-        exclude=tuple(exclude or ()),
-        max_file_size=None if max_file_size is None else parse_max_file_size(max_file_size),
-        jobs=jobs,
-        timeout=timeout,
-        helm_digest_in_tag=helm_digest_in_tag,
-    )
+    given = {
+        name: to_setting(value)
+        for name, to_setting in FLAG_VALUES.items()
+        if (value := flags.get(name)) is not None  # a flag not given, or not this command's
+    }
     with user_errors():
-        return load_settings(flags, config_file=config, use_config=not no_config)
+        return load_settings(
+            Given()._replace(**given), config_file=config, use_config=not no_config
+        )
 
 
 def parse_mirrors(flags: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -93,6 +81,28 @@ def parse_max_file_size(flag: str) -> int:
     if size is None:
         raise fail_usage(f"--max-file-size must be {SIZE_FORMS}, not {flag!r}.")
     return size
+
+
+def _as_given(value: Any) -> Any:
+    return value
+
+
+# Each settings flag, by the name of its ``Given`` field, and how its parsed value becomes the
+# setting (repeatable flags arrive as lists).
+FLAG_VALUES: dict[str, Callable[[Any], Any]] = {
+    "exempt": tuple,
+    "keep_tag": _as_given,
+    "platform": _as_given,
+    "mirrors": parse_mirrors,
+    "insecure_registries": parse_insecure,
+    "gcloud_hosts": tuple,
+    "concurrency": _as_given,
+    "exclude": tuple,
+    "max_file_size": parse_max_file_size,
+    "jobs": _as_given,
+    "timeout": _as_given,
+    "helm_digest_in_tag": _as_given,
+}
 
 
 def scan_arguments(

@@ -57,6 +57,7 @@ app.add_typer(
     "pinner lock add -f deploy/pins.lock --platform linux/arm64 ghcr.io/o/app:2.1",
 )
 def add(
+    context: typer.Context,
     images: Annotated[
         list[str],
         typer.Argument(metavar="IMAGE...", help="Images by tag (IMAGE:TAG), or IMAGE:TAG@DIGEST."),
@@ -72,24 +73,16 @@ def add(
         ),
     ] = DEFAULT_LOCK,
     platform: Platform = None,
-    insecure_registry: InsecureRegistries = None,
-    mirror: Mirrors = None,
-    gcloud_host: GcloudHosts = None,
+    insecure_registries: InsecureRegistries = None,
+    mirrors: Mirrors = None,
+    gcloud_hosts: GcloudHosts = None,
     timeout: Timeout = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
     quiet: Quiet = False,
 ) -> None:
     """Look up each tag's digest and add or update its line in the lock."""
-    settings = command_settings(
-        config,
-        no_config,
-        platform=platform,
-        mirrors=mirror,
-        insecure_registries=insecure_registry,
-        gcloud_hosts=gcloud_host,
-        timeout=timeout,
-    )
+    settings = command_settings(context)
     references = [_tag_reference(image) for image in images]
     # IMAGE:TAG@DIGEST says the digest itself; only the others are looked up.
     pins = {_bare(ref): ref.digest for ref in references if ref.digest is not None}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
+
+import typer
 
 from pinner.cli.app import (
     check_format,
@@ -48,7 +52,7 @@ from pinner.cli.resolve import online_lookup
 from pinner.errors import Diagnostic
 from pinner.helm import digest_key_notices, skipped_block
 from pinner.lockfile import load_digest_files, write_lock_file
-from pinner.manifests.scan import is_stdin
+from pinner.manifests.scan import FileScan, is_stdin
 from pinner.pinning import FilePlan, PinOptions, PinRun, offline_lookup, pin_scans
 from pinner.report import pin_report, skipped_diagnostics, summary_line, summary_record
 from pinner.writing import unified_diff, write_plans
@@ -61,6 +65,7 @@ from pinner.writing import unified_diff, write_plans
     "kustomize build . | pinner pin - | kubectl apply -f -",
 )
 def pin(
+    context: typer.Context,
     paths: Paths = None,
     digest_files: DigestFiles = None,
     offline: Offline = False,
@@ -73,9 +78,9 @@ def pin(
     prune_digests: PruneDigests = False,
     exempt: Exempt = None,
     platform: Platform = None,
-    insecure_registry: InsecureRegistries = None,
-    mirror: Mirrors = None,
-    gcloud_host: GcloudHosts = None,
+    insecure_registries: InsecureRegistries = None,
+    mirrors: Mirrors = None,
+    gcloud_hosts: GcloudHosts = None,
     concurrency: Concurrency = None,
     timeout: Timeout = None,
     output_format: Format = "text",
@@ -91,22 +96,7 @@ def pin(
     if prune_digests and write_digests is None:
         raise fail_usage("--prune-digests prunes the lock --write-digests FILE writes; name it.")
     started = time.monotonic()
-    settings = command_settings(
-        config,
-        no_config,
-        exempt=exempt,
-        keep_tag=keep_tag,
-        platform=platform,
-        mirrors=mirror,
-        insecure_registries=insecure_registry,
-        gcloud_hosts=gcloud_host,
-        concurrency=concurrency,
-        exclude=exclude,
-        max_file_size=max_file_size,
-        jobs=jobs,
-        timeout=timeout,
-        helm_digest_in_tag=helm_digest_in_tag,
-    )
+    settings = command_settings(context)
     options = PinOptions(
         keep_tag=settings.keep_tag,
         exempt=settings.exempt,
@@ -124,31 +114,20 @@ def pin(
     run = pin_scans(scans, known, options, lookup)
     stdin_mode, write = is_stdin(paths or ["."]), not (dry_run or diff)
     changed = _emit(run, stdin_mode=stdin_mode, write=write, diff=diff)
-    left = run.unwritten_blocks
-    skipped = [skip for scan in scans for skip in scan.skipped]
-    notices = digest_key_notices(left)
+    notices = digest_key_notices(run.unwritten_blocks)
     notices += [notice for plan in run.plans for notice in plan.notices]
-    # --diff writes the lock it is asked for: the digests of the reviewed diff, which
-    # `pin --offline --digests` then applies exactly (the README's one-off recipe).
-    if write_digests is not None and not run.errors and not dry_run:
-        lock_notices, lock_errors = write_lock_file(
-            write_digests, scans, options, run, prune=prune_digests
-        )
-        notices += lock_notices
-        run.errors += lock_errors
-    elif write_digests is not None and not run.errors:  # --dry-run writes nothing at all
-        notices.append(Diagnostic(f"--dry-run: {write_digests} was not written."))
+    if write_digests is not None and not run.errors:
+        notices += _write_lock(run, scans, options, write_digests, prune_digests, dry_run)
+    skipped = [skip for scan in scans for skip in scan.skipped]
     tally, seconds = run.tally(), time.monotonic() - started
-    written = write and not run.errors if stdin_mode else write
-    summary = summary_record(tally, seconds)
     report = pin_report(
         run.changes,
         run.errors,
         notices,
-        summary,
+        summary_record(tally, seconds),
         output_format,
-        written=written,
-        skipped=skipped + [skipped_block(site) for site in left],
+        written=write and not run.errors if stdin_mode else write,
+        skipped=skipped + [skipped_block(site) for site in run.unwritten_blocks],
     )
     finish(
         "" if quiet and output_format == "text" else report,
@@ -162,6 +141,24 @@ def pin(
         # Standard output carries the report, unless it carries the pinned stream or the diff.
         show=err_report if stdin_mode or diff else out,
     )
+
+
+def _write_lock(
+    run: PinRun,
+    scans: Sequence[FileScan],
+    options: PinOptions,
+    path: Path,
+    prune: bool,
+    dry_run: bool,
+) -> list[Diagnostic]:
+    """``--write-digests``: the lock of this run, written (its errors join the run's); return
+    its notices. --diff writes it too: the digests of the reviewed diff, which
+    `pin --offline --digests` then applies exactly (the README's one-off recipe)."""
+    if dry_run:  # --dry-run writes nothing at all
+        return [Diagnostic(f"--dry-run: {path} was not written.")]
+    notices, errors = write_lock_file(path, scans, options, run, prune=prune)
+    run.errors += errors
+    return notices
 
 
 def _emit(run: PinRun, *, stdin_mode: bool, write: bool, diff: bool) -> bool:

@@ -13,9 +13,14 @@ from pinner.gatekeeper import policy_yaml
 @command(
     epilog="Example: pinner policy --exempt 'registry.k8s.io/pause*' | kubectl apply -f -",
 )
-def policy(exempt: Exempt = None, config: ConfigFile = None, no_config: NoConfig = False) -> None:
+def policy(
+    context: typer.Context,
+    exempt: Exempt = None,
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
+) -> None:
     """Print a Gatekeeper policy that enforces pinner check's rule."""
     # .pinner.yaml's exemptions too, so the cluster admits exactly what the commit hook does.
-    settings = command_settings(config, no_config, exempt=exempt)
+    settings = command_settings(context)
     out(policy_yaml(settings.exempt))
     raise typer.Exit(0)

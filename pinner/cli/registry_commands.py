@@ -22,25 +22,18 @@ from pinner.reference import parse_reference
 
 @command(epilog="Example: pinner digest nginx:1.25 --platform linux/arm64")
 def digest(
+    context: typer.Context,
     image: Annotated[str, typer.Argument(metavar="IMAGE", help="An image reference.")],
     platform: Platform = None,
-    insecure_registry: InsecureRegistries = None,
-    mirror: Mirrors = None,
-    gcloud_host: GcloudHosts = None,
+    insecure_registries: InsecureRegistries = None,
+    mirrors: Mirrors = None,
+    gcloud_hosts: GcloudHosts = None,
     timeout: Timeout = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
 ) -> None:
     """Print the digest a tag points to, as `crane digest` does."""
-    settings = command_settings(
-        config,
-        no_config,
-        platform=platform,
-        mirrors=mirror,
-        insecure_registries=insecure_registry,
-        gcloud_hosts=gcloud_host,
-        timeout=timeout,
-    )
+    settings = command_settings(context)
     with user_errors():
         reference = parse_reference(image)
         from pinner.registry.client import RegistryClient

@@ -33,15 +33,16 @@ from pinner.reference import Reference, parse_reference
 
 @command(epilog="Example: pinner tags ghcr.io/org/app@sha256:0123…cdef")
 def tags(
+    context: typer.Context,
     image: Annotated[
         str,
         typer.Argument(
             metavar="IMAGE@DIGEST", help="An image pinned by digest.", show_default=False
         ),
     ],
-    insecure_registry: InsecureRegistries = None,
-    mirror: Mirrors = None,
-    gcloud_host: GcloudHosts = None,
+    insecure_registries: InsecureRegistries = None,
+    mirrors: Mirrors = None,
+    gcloud_hosts: GcloudHosts = None,
     concurrency: Concurrency = None,
     timeout: Timeout = None,
     config: ConfigFile = None,
@@ -50,15 +51,7 @@ def tags(
 ) -> None:
     """List the tags that point to a digest now (exit 1 if none)."""
     reference = _parse(image)
-    settings = command_settings(
-        config,
-        no_config,
-        mirrors=mirror,
-        insecure_registries=insecure_registry,
-        gcloud_hosts=gcloud_host,
-        concurrency=concurrency,
-        timeout=timeout,
-    )
+    settings = command_settings(context)
     from pinner.registry.client import RegistryClient
     from pinner.tags import read_tags
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+import typer
+
 from pinner.cli.app import check_format, command, exit_code, finish, user_errors
 from pinner.cli.common import command_settings, scan_arguments
 from pinner.cli.options import (
@@ -38,12 +40,13 @@ from pinner.verify_report import summary_line, verify_report
     "pinner verify --format github deploy/ charts/rendered.yaml",
 )
 def verify(
+    context: typer.Context,
     paths: Paths = None,
     exempt: Exempt = None,
     platform: PinnedPlatform = None,
-    insecure_registry: InsecureRegistries = None,
-    mirror: Mirrors = None,
-    gcloud_host: GcloudHosts = None,
+    insecure_registries: InsecureRegistries = None,
+    mirrors: Mirrors = None,
+    gcloud_hosts: GcloudHosts = None,
     concurrency: Concurrency = None,
     timeout: Timeout = None,
     output_format: ReportFormat = "text",
@@ -57,20 +60,7 @@ def verify(
     """Check pins against their registries: missing digests, drift."""
     check_format(output_format, REPORT_FORMATS)
     started = time.monotonic()
-    settings = command_settings(
-        config,
-        no_config,
-        exempt=exempt,
-        platform=platform,
-        mirrors=mirror,
-        insecure_registries=insecure_registry,
-        gcloud_hosts=gcloud_host,
-        concurrency=concurrency,
-        exclude=exclude,
-        max_file_size=max_file_size,
-        jobs=jobs,
-        timeout=timeout,
-    )
+    settings = command_settings(context)
     progress = Progress.for_terminal(quiet)
     scans = scan_arguments(paths, settings, progress, keep_sources=False)
     result = _verify(scans, settings, progress)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 
 from pinner.jsonload import load_json
 from pinner.registry.credentials import (
@@ -124,57 +125,63 @@ def _gcloud_credential() -> Credential:
     return BasicCredential(GCLOUD_USERNAME, token, "gcloud", GCLOUD_HINT)
 
 
-class EcrKeychain:
-    def __init__(self) -> None:
-        self._passwords = Once()
+class _PerNameKeychain:
+    """Answers for the hosts ``pattern`` matches, logging in once per value of its ``group``
+    (an AWS region, an Azure registry)."""
+
+    def __init__(
+        self, pattern: re.Pattern[str], group: str, login: Callable[[str], Credential]
+    ) -> None:
+        self._pattern, self._group, self._login = pattern, group, login
+        self._credentials = Once()
 
     def resolve(self, registry: str) -> Credential | None:
-        match = ECR_HOST_RE.fullmatch(registry.lower())
+        match = self._pattern.fullmatch(registry.lower())
         if match is None:
             return None
-        region = match["region"]
-        return self._passwords(region, lambda: _ecr_credential(region))
+        name = match[self._group]
+        return self._credentials(name, lambda: self._login(name))
+
+
+class EcrKeychain(_PerNameKeychain):
+    def __init__(self) -> None:
+        super().__init__(ECR_HOST_RE, "region", _ecr_credential)
+
+
+class AcrKeychain(_PerNameKeychain):
+    def __init__(self) -> None:
+        super().__init__(ACR_HOST_RE, "name", _acr_credential)
+
+
+def _login_output(argv: list[str], command: str, hint: str) -> str:
+    """What the cloud CLI ``argv[0]`` printed; CredentialUnavailableError if it failed."""
+    program = argv[0]
+    completed = run_login_program([locate(program, hint=hint), *argv[1:]], "", program)
+    if completed.returncode != 0:
+        raise CredentialUnavailableError(
+            f"{command} failed with exit status {completed.returncode}", hint=hint
+        )
+    return completed.stdout
 
 
 def _ecr_credential(region: str) -> Credential:
-    executable = locate("aws", hint=AWS_HINT)
-    argv = [executable, "ecr", "get-login-password", "--region", region]
-    completed = run_login_program(argv, "", "aws")
     command = f"`aws ecr get-login-password --region {region}`"
-    if completed.returncode != 0:
-        raise CredentialUnavailableError(
-            f"{command} failed with exit status {completed.returncode}", hint=AWS_HINT
-        )
-    password = _single_token(completed.stdout)
+    output = _login_output(
+        ["aws", "ecr", "get-login-password", "--region", region], command, AWS_HINT
+    )
+    password = _single_token(output)
     if password is None:
         raise CredentialUnavailableError(f"{command} printed no password", hint=AWS_HINT)
     log.debug("using a password from the AWS CLI for region %s", region)
     return BasicCredential(ECR_USERNAME, password, "the AWS CLI", AWS_HINT)
 
 
-class AcrKeychain:
-    def __init__(self) -> None:
-        self._tokens = Once()
-
-    def resolve(self, registry: str) -> Credential | None:
-        match = ACR_HOST_RE.fullmatch(registry.lower())
-        if match is None:
-            return None
-        name = match["name"]
-        return self._tokens(name, lambda: _acr_credential(name))
-
-
 def _acr_credential(name: str) -> Credential:
-    executable = locate("az", hint=AZURE_HINT)
-    argv = [executable, "acr", "login", "--name", name, "--expose-token", "--output", "json"]
-    completed = run_login_program(argv, "", "az")
+    argv = ["az", "acr", "login", "--name", name, "--expose-token", "--output", "json"]
     command = f"`az acr login --name {name} --expose-token`"
-    if completed.returncode != 0:
-        raise CredentialUnavailableError(
-            f"{command} failed with exit status {completed.returncode}", hint=AZURE_HINT
-        )
+    output = _login_output(argv, command, AZURE_HINT)
     try:
-        token = load_json(completed.stdout)["accessToken"]  # None if not JSON: a TypeError
+        token = load_json(output)["accessToken"]  # None if not JSON: a TypeError
     except (KeyError, TypeError):
         token = None
     if not isinstance(token, str) or _single_token(token) is None:
