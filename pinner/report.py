@@ -16,6 +16,7 @@ from pinner.policy import is_pinned
 
 if TYPE_CHECKING:
     # Annotations only: `pinner check` reports no changes, and need not import pin's logic.
+    from pinner import sarif  # SARIF is written only when asked for
     from pinner.pinning import Change
     from pinner.tally import Tally
 
@@ -122,20 +123,12 @@ def check_report(
 ) -> str:
     """Violations as text lines, one JSON document, or GitHub annotations (with the errors)."""
     if output_format == "json":
-        return json_document(
-            {
-                "command": "check",
-                "violations": [site_record(site) for site in violations],
-                "errors": diagnostic_records(errors),
-                "notices": diagnostic_records(notices),
-                "skipped": [skipped_record(skip) for skip in skipped],
-                "summary": dict(summary),
-            }
-        )
+        violation_records = [site_record(site) for site in violations]
+        fields = {"violations": violation_records}
+        return json_report("check", fields, errors, notices, skipped, summary)
     if output_format == "github":
         lines = [github_annotation(site, violation_message(site)) for site in violations]
-        lines += [skipped_annotation(skip) for skip in skipped]
-        return _lines(lines + github_diagnostics(errors, notices))
+        return _lines(lines + github_tail(errors, notices, skipped))
     if output_format == "sarif":
         from pinner import sarif
 
@@ -143,8 +136,7 @@ def check_report(
             sarif.site_finding(sarif.NOT_PINNED, violation_message(site), site)
             for site in violations
         ]
-        passed_over = [*notices, *skipped_diagnostics(skipped)]
-        return json_document(sarif.sarif_document(sarif.CHECK_RULES, findings, errors, passed_over))
+        return sarif_report(sarif.CHECK_RULES, findings, errors, notices, skipped)
     return _lines(f"{site.where}: {violation_message(site)}" for site in violations)
 
 
@@ -164,21 +156,12 @@ def pin_report(
 ) -> str:
     """Changes made (``written``) or that would be made, in the chosen format."""
     if output_format == "json":
-        return json_document(
-            {
-                "command": "pin",
-                "written": written,
-                "changes": [{**site_record(c.site), "new_image": c.new} for c in changes],
-                "errors": diagnostic_records(errors),
-                "notices": diagnostic_records(notices),
-                "skipped": [skipped_record(skip) for skip in skipped],
-                "summary": dict(summary),
-            }
-        )
+        change_records = [{**site_record(c.site), "new_image": c.new} for c in changes]
+        fields = {"written": written, "changes": change_records}
+        return json_report("pin", fields, errors, notices, skipped, summary)
     if output_format == "github":
         lines = [_change_annotation(change, written) for change in changes]
-        lines += [skipped_annotation(skip) for skip in skipped]
-        return _lines(lines + github_diagnostics(errors, notices))
+        return _lines(lines + github_tail(errors, notices, skipped))
     return _lines(change_line(change) for change in changes)
 
 
@@ -247,6 +230,50 @@ def _change_annotation(change: Change, written: bool) -> str:
     else:
         message = f"{change.old} is not pinned by digest; pinner pin would write {change.new}"
     return github_annotation(change.site, message)
+
+
+def json_report(
+    command: str,
+    fields: Mapping[str, object],
+    errors: Sequence[Diagnostic],
+    notices: Sequence[Diagnostic],
+    skipped: Sequence[Skipped],
+    summary: Mapping[str, object],
+) -> str:
+    """The JSON document of a command: its name, its own ``fields``, then what every report
+    has, in the same order (the shape docs/output.md describes)."""
+    return json_document(
+        {
+            "command": command,
+            **fields,
+            "errors": diagnostic_records(errors),
+            "notices": diagnostic_records(notices),
+            "skipped": [skipped_record(skip) for skip in skipped],
+            "summary": dict(summary),
+        }
+    )
+
+
+def github_tail(
+    errors: Sequence[Diagnostic], notices: Sequence[Diagnostic], skipped: Sequence[Skipped]
+) -> list[str]:
+    """The annotations every ``--format github`` report ends with: what was skipped, then the
+    errors and notices."""
+    return [skipped_annotation(skip) for skip in skipped] + github_diagnostics(errors, notices)
+
+
+def sarif_report(
+    rules: Sequence[sarif.Rule],
+    findings: Sequence[sarif.Finding],
+    errors: Sequence[Diagnostic],
+    notices: Sequence[Diagnostic],
+    skipped: Sequence[Skipped],
+) -> str:
+    """A SARIF log: the findings, with what was skipped told among the notices."""
+    from pinner import sarif  # only for --format sarif
+
+    passed_over = [*notices, *skipped_diagnostics(skipped)]
+    return json_document(sarif.sarif_document(rules, findings, errors, passed_over))
 
 
 def json_document(document: Mapping[str, object]) -> str:

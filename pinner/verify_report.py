@@ -13,14 +13,11 @@ from pinner import untrusted
 from pinner.errors import Diagnostic
 from pinner.manifests.sites import Skipped
 from pinner.report import (
-    diagnostic_records,
     github_annotation,
-    github_diagnostics,
-    json_document,
+    github_tail,
+    json_report,
+    sarif_report,
     site_record,
-    skipped_annotation,
-    skipped_diagnostics,
-    skipped_record,
 )
 from pinner.verify import DRIFT, MISSING, OK, PLATFORM, PinCheck, VerifyResult
 
@@ -65,15 +62,9 @@ def verify_report(
 ) -> str:
     """Problems as text lines, one JSON document with every pin, or GitHub annotations."""
     if output_format == "json":
-        document = {
-            "command": "verify",
-            "results": [_record(check) for check in result.checks],
-            "errors": diagnostic_records(result.errors),
-            "notices": diagnostic_records(notices),
-            "skipped": [skipped_record(skip) for skip in skipped],
-            "summary": summary_record(result, seconds, len(skipped)),
-        }
-        return json_document(document)
+        fields = {"results": [_record(check) for check in result.checks]}
+        summary = summary_record(result, seconds, len(skipped))
+        return json_report("verify", fields, result.errors, notices, skipped, summary)
     if output_format == "sarif":
         from pinner import sarif
 
@@ -83,14 +74,7 @@ def verify_report(
             for check in result.checks
             if (message := finding_message(check)) is not None
         ]
-        return json_document(
-            sarif.sarif_document(
-                sarif.VERIFY_RULES,
-                findings,
-                result.errors,
-                [*notices, *skipped_diagnostics(skipped)],
-            )
-        )
+        return sarif_report(sarif.VERIFY_RULES, findings, result.errors, notices, skipped)
     lines: list[str] = []
     for check in result.checks:
         message = finding_message(check)
@@ -103,8 +87,7 @@ def verify_report(
             prefix = "warning: " if check.status == PLATFORM else ""
             lines.append(f"{check.site.where}: {prefix}{message}")
     if output_format == "github":
-        lines += [skipped_annotation(skip) for skip in skipped]
-        lines += github_diagnostics(result.errors, notices)
+        lines += github_tail(result.errors, notices, skipped)
     return "".join(f"{untrusted.one_line(line)}\n" for line in lines)
 
 
