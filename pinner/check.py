@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 from pinner.errors import Diagnostic
 from pinner.helm import digest_key_notices
-from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
-from pinner.manifests.skipped import Skipped
+from pinner.manifests.sites import ImageSite, Skipped
 from pinner.policy import is_exempt, is_pinned
 from pinner.tally import Tally
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pinner.errors import Diagnostic, Location
-from pinner.manifests.finder import ImageSite
-from pinner.manifests.skipped import Skipped
+from pinner.manifests.sites import ImageSite, Skipped
 from pinner.policy import is_pinned
 
 OPT_IN_FLAG = "--helm-digest-in-tag"

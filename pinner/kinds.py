@@ -3,7 +3,9 @@
 ``WORKLOAD_KINDS`` is one table for everything that must agree on the kinds: the finder walks
 each kind's pod-spec path, the Gatekeeper policy reads the same paths and matches the same kinds
 in their API groups, and the documentation's table of where pinner looks is tested against it.
-A ``Rule`` (from ``.pinner.yaml``) adds a place in a custom resource. No imports of pinner.
+A ``Rule`` (from ``.pinner.yaml``) adds a place in a custom resource. ``NO_POD_SPEC_KINDS`` and
+``is_builtin_group`` tell the finder which objects are not worth searching for a pod spec by
+shape. No imports of pinner.
 """
 
 from __future__ import annotations
@@ -40,3 +42,47 @@ class Rule(NamedTuple):
 
     def matches(self, kind: str, api_version: str) -> bool:
         return self.kind == kind and self.api_version in (None, api_version)
+
+
+# Built-in kinds that never embed a pod spec: not worth walking in search of one.
+NO_POD_SPEC_KINDS = frozenset(
+    {
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "Namespace",
+        "CustomResourceDefinition",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "Ingress",
+        "IngressClass",
+        "NetworkPolicy",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "StorageClass",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "APIService",
+        "PriorityClass",
+        "LimitRange",
+        "ResourceQuota",
+        "Endpoints",
+        "EndpointSlice",
+        "Lease",
+        "Event",
+        "Kustomization",
+    }
+)
+# API groups of the kinds above that do not end in ".k8s.io"; "" is the core group (v1).
+BUILTIN_GROUPS = frozenset({"", "apps", "batch", "policy", "autoscaling", "extensions"})
+
+
+def is_builtin_group(api_version: str) -> bool:
+    """Whether ``api_version`` belongs to Kubernetes itself (``v1``, ``apps/v1``, ``*.k8s.io``)."""
+    group = api_version.rpartition("/")[0]
+    return group in BUILTIN_GROUPS or group.endswith(".k8s.io")

@@ -18,9 +18,9 @@ from pathlib import Path
 from pinner.errors import Diagnostic, DigestFileError, InvalidReferenceError, Location
 from pinner.jsonload import load_json
 from pinner.manifests.files import describe_os_error
-from pinner.manifests.finder import ImageSite, locations
 from pinner.manifests.rewrite import create_atomic, write_atomic
 from pinner.manifests.scan import FileScan
+from pinner.manifests.sites import ImageSite, locations
 from pinner.pinning import PinOptions, PinRun
 from pinner.policy import is_exempt
 from pinner.reference import MatchKey, Reference, check_digest, parse_reference

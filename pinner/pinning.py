@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pinner.errors import Diagnostic, Location, ManifestError, PinnerError, UnreadableFileError
-from pinner.manifests.finder import ImageSite, locations
-from pinner.manifests.helm_values import value_edit
 from pinner.manifests.rewrite import Edit, apply_edits
 from pinner.manifests.scan import FileScan
+from pinner.manifests.site_edits import site_edit
+from pinner.manifests.sites import ImageSite, locations
 from pinner.policy import is_exempt, is_pinned
 from pinner.reference import MatchKey, Reference
 from pinner.registry.errors import failure_groups
@@ -224,7 +224,7 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
             continue
         plan.tally.pinned += 1
         plan.changes.append(Change(site, site.image, new_image))
-        edits.append(_edit(scan.source.text, site, new_image, digest))
+        edits.append(site_edit(scan.source.text, site, new_image, digest))
         plan.notices.extend(
             notice for notice in _alias_notices(site, new_image) if notice not in plan.notices
         )
@@ -252,16 +252,6 @@ def sites_by_key(scans: Sequence[FileScan], options: PinOptions) -> dict[MatchKe
             ):
                 places.setdefault(reference.match_key, []).append(site)
     return places
-
-
-def _edit(text: str, site: ImageSite, new_image: str, digest: str) -> Edit:
-    if site.slot is not None:
-        return value_edit(text, site.start, site.end, site.quote, site.slot, digest)
-    old = text[site.start : site.end]
-    if site.digest_slot is not None:  # a kustomize entry: only its digest is written
-        before, after = site.digest_slot
-        return Edit(site.start, site.end, old, f"{before}{site.quote}{digest}{site.quote}{after}")
-    return Edit(site.start, site.end, old, f"{site.quote}{new_image}{site.quote}")
 
 
 def unchanged(error: PinnerError) -> PinnerError:

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pinner import untrusted
 from pinner.errors import Diagnostic, Location
 from pinner.manifests.files import STDIN_NAME
-from pinner.manifests.finder import ImageSite
-from pinner.manifests.skipped import Skipped
+from pinner.manifests.sites import ImageSite, Skipped
 from pinner.policy import is_pinned
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from pinner import __version__
 from pinner.errors import Diagnostic, Location
 from pinner.manifests.files import STDIN_NAME
-from pinner.manifests.finder import ImageSite
+from pinner.manifests.sites import ImageSite
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from pinner.errors import Diagnostic, Location
-from pinner.manifests.finder import ImageSite
 from pinner.manifests.scan import FileScan
+from pinner.manifests.sites import ImageSite
 from pinner.policy import is_exempt
 from pinner.reference import MatchKey, Reference
 from pinner.registry.errors import ImageNotFoundError, failure_groups
@@ -28,7 +28,8 @@ from pinner.settings import Settings
 if TYPE_CHECKING:
     # Annotations only: importing the registry client pulls in httpx, which `pinner check`
     # (which imports this module through the CLI) must not pay for.
-    from pinner.registry.client import Manifest, TagList
+    from pinner.registry.client import Manifest
+    from pinner.registry.taglists import TagList
 
 Progress = Callable[[int, int], None]
 DigestKey = tuple[str, str, str]  # registry, repository, digest

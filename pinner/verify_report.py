@@ -11,7 +11,7 @@ from typing import Any
 
 from pinner import untrusted
 from pinner.errors import Diagnostic
-from pinner.manifests.skipped import Skipped
+from pinner.manifests.sites import Skipped
 from pinner.report import (
     github_annotation,
     github_tail,

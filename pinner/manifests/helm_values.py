@@ -17,8 +17,7 @@ from typing import NamedTuple
 from pinner.errors import InvalidReferenceError
 from pinner.helm_shapes import BlockShape, values_paths
 from pinner.manifests.charts import Chart
-from pinner.manifests.rewrite import Edit
-from pinner.manifests.skipped import Skipped
+from pinner.manifests.sites import Skipped, ValueSlot
 from pinner.manifests.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
 from pinner.reference import parse_reference
 
@@ -27,15 +26,6 @@ MappingReader = Callable[[MappingNode], dict[str, Node]]
 NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 TEMPLATE_MARK = "{{"
 RENDER_HINT = "render the chart first (helm template ... | pinner pin -)"
-
-
-class ValueSlot(NamedTuple):
-    """How ``pin`` writes the digest of one values image block."""
-
-    key: str  # "digest": into the block's digest value; "tag": the block has no digest key
-    tag: str  # the tag the digest is for, without any digest written into it
-    flow: bool  # the block is a flow mapping ({...}): the value written is quoted
-    chart: str  # the chart (or object) holding the block, for one notice per chart
 
 
 class Block(NamedTuple):
@@ -103,18 +93,6 @@ def find_blocks(
         elif isinstance(node, SequenceNode):
             items = [(item, f"{where}[{index}]") for index, item in enumerate(node.value)]
             stack.extend(reversed(items))
-
-
-def value_edit(text: str, start: int, end: int, quote: str, slot: ValueSlot, digest: str) -> Edit:
-    """The edit that writes ``digest`` into the block's slot, at the scalar ``[start:end]``."""
-    value = digest if slot.key == "digest" else f"{slot.tag}@{digest}"
-    if quote or slot.flow:
-        # libyaml (and older YAML readers) refuse a colon in a plain scalar inside {...}.
-        mark = quote or '"'
-        value = f"{mark}{value}{mark}"
-    if start == end and (start == 0 or text[start - 1] not in " \t"):
-        value = f" {value}"  # `digest:` with nothing after it: the value needs its blank
-    return Edit(start, end, text[start:end], value)
 
 
 def _shape_of(

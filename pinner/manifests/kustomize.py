@@ -20,8 +20,9 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from pinner.errors import ManifestError
-from pinner.manifests.finder import DigestSlot, ImageSite, splice_problem
 from pinner.manifests.mapkeys import NoKeySlot, key_slot
+from pinner.manifests.sites import DigestSlot, ImageSite
+from pinner.manifests.spans import splice_problem
 from pinner.manifests.yamlnodes import (
     MISPLACED,
     LineIndex,

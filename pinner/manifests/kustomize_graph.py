@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING
 from pinner.errors import ManifestError
 from pinner.manifests.files import read_source
 from pinner.manifests.kustomize import FILE_NAMES, ImageEntry, Kustomization, read_kustomizations
-from pinner.manifests.skipped import Skipped
+from pinner.manifests.sites import Skipped
 from pinner.manifests.walk import discover_names
 from pinner.manifests.yamlnodes import MarkedYAMLError
 
 if TYPE_CHECKING:
-    from pinner.manifests.finder import ImageSite
     from pinner.manifests.scan import FileScan, FoundImage
+    from pinner.manifests.sites import ImageSite
 
 Target = tuple[str, str]  # (display name, path to open), as discover gives them
 Step = tuple[ImageEntry, str]  # an entry and the kustomization file that holds it

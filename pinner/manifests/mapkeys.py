@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from pinner.manifests.mappings import MERGE_KEY
 from pinner.manifests.yamlnodes import (
     LINE_BREAK_RE,
     MISPLACED,
@@ -19,8 +20,6 @@ from pinner.manifests.yamlnodes import (
     MappingNode,
     ScalarNode,
 )
-
-MERGE_KEY = "<<"
 
 
 class NoKeySlot(ValueError):

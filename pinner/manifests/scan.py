@@ -20,10 +20,10 @@ from pinner.manifests.files import (
     decode,
     read_source,
 )
-from pinner.manifests.finder import ImageSite, TemplateFile, find_all
+from pinner.manifests.finder import TemplateFile, find_all
 from pinner.manifests.kustomize import read_kustomizations
 from pinner.manifests.kustomize_graph import read_graph
-from pinner.manifests.skipped import Skipped
+from pinner.manifests.sites import ImageSite, Skipped
 from pinner.manifests.walk import discover_names
 from pinner.reference import Reference, parse_reference
 from pinner.settings import DEFAULT_MAX_FILE_BYTES

@@ -6,14 +6,11 @@ manager, thread-safe, and reuses connections. A tag's digest comes from a ``HEAD
 ``Docker-Content-Digest``, with a ``GET`` and the sha256 of the body only when HEAD gives no
 usable digest or is unsupported (400/405/501), as ``crane digest`` does; with a platform, from
 the matching child of an index. Manifests fetched are verified against the header and the digest
-asked for; tag lists are read page by page (``Link``, same host only), with gcr.io's digest map
-when it is sent.
+asked for; tag lists are read page by page, and capped, by :mod:`pinner.registry.taglists`.
 
-Tag lists are capped: a link back to a page already read, more than 1000 pages, 200,000 tags
-or 32 MiB in all are refused.
-
-Failures are ``pinner.registry.errors.ImageLookupError`` (and subclasses) naming the image.
-Schema 1 manifests and unexpected media types are refused; bodies are capped at 4 MiB.
+Failures are ``pinner.registry.errors.ImageLookupError`` (and subclasses) naming the image
+(:mod:`pinner.registry.failures` names them). Schema 1 manifests and unexpected media types are
+refused; bodies are capped at 4 MiB.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import NamedTuple
@@ -31,12 +28,13 @@ import httpx
 from pinner.reference import DOCKER_HUB, Reference
 from pinner.registry import deadline
 from pinner.registry.errors import ImageLookupError, ImageNotFoundError
+from pinner.registry.exchange import Reply
+from pinner.registry.failures import about, mismatch, registry_error, reply_failure
 from pinner.registry.keychains import Keychain, default_keychain, is_google_host
 from pinner.registry.mediatypes import (
     ACCEPT,
     GENERIC_TYPES,
     INDEX_TYPES,
-    REPORT_HINT,
     check_media_type,
     content_type,
     hash_matches,
@@ -46,7 +44,8 @@ from pinner.registry.mediatypes import (
 )
 from pinner.registry.platforms import parse_platform, select_manifest
 from pinner.registry.session import Endpoint, RegistrySession
-from pinner.registry.transport import Reply, Transport, registry_error, url_host
+from pinner.registry.taglists import TAGS_LIMIT, TagList, read_tag_list
+from pinner.registry.transport import Transport
 from pinner.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,11 +53,6 @@ log = logging.getLogger(__name__)
 MANIFEST_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "identity"}
 HEAD_UNSUPPORTED = frozenset({400, 405, 501})
 MANIFEST_LIMIT = 4 * 1024 * 1024
-TAGS_LIMIT = 16 * 1024 * 1024
-# All pages together: a registry can link page after page forever (each within the page cap).
-TAGS_TOTAL_LIMIT = 32 * 1024 * 1024
-MAX_TAGS = 200_000
-MAX_TAG_PAGES = 1000
 HUB_API_HOST = "registry-1.docker.io"
 
 
@@ -66,16 +60,6 @@ class Manifest(NamedTuple):
     media_type: str
     body: bytes
     digest: str
-
-
-class TaggedManifest(NamedTuple):
-    media_type: str
-    tags: tuple[str, ...]
-
-
-class TagList(NamedTuple):
-    tags: tuple[str, ...]
-    manifests: Mapping[str, TaggedManifest]
 
 
 class RegistryClient:
@@ -139,7 +123,7 @@ class RegistryClient:
     def resolve(self, ref: Reference, platform: str | None = None) -> str:
         wanted = platform or self.settings.platform
         target = ref.digest or ref.tag_or_default
-        with _about(ref.canonical), self._lookup():
+        with about(ref.canonical), self._lookup():
             if wanted is None:
                 return self._head_digest(ref, target)
             chosen = parse_platform(wanted)
@@ -149,14 +133,14 @@ class RegistryClient:
             return select_manifest(json_object(manifest.body), chosen)
 
     def manifest_exists(self, ref: Reference, digest: str) -> bool:
-        with _about(f"{ref.registry}/{ref.repository}@{digest}"), self._lookup():
+        with about(f"{ref.registry}/{ref.repository}@{digest}"), self._lookup():
             reply = self._manifest_request("HEAD", ref, digest)
             if reply.status == 404:
                 return False
             if reply.status == 200:
                 header = header_digest(reply.headers)
                 if header is not None and header != digest:
-                    raise _mismatch("the registry answered with another digest")
+                    raise mismatch("the registry answered with another digest")
                 return True
             if reply.status in HEAD_UNSUPPORTED:
                 try:
@@ -168,7 +152,7 @@ class RegistryClient:
 
     def fetch_manifest(self, ref: Reference, digest_or_tag: str) -> Manifest:
         separator = "@" if ":" in digest_or_tag else ":"
-        with _about(f"{ref.registry}/{ref.repository}{separator}{digest_or_tag}"), self._lookup():
+        with about(f"{ref.registry}/{ref.repository}{separator}{digest_or_tag}"), self._lookup():
             reply = self._manifest_request("GET", ref, digest_or_tag)
             if reply.status != 200:
                 raise self._failure(ref, reply)
@@ -176,11 +160,11 @@ class RegistryClient:
             check_media_type(media_type)
             header = header_digest(reply.headers)
             if header is not None and hash_matches(header, reply.body) is False:
-                raise _mismatch("the Docker-Content-Digest header does not match the manifest")
+                raise mismatch("the Docker-Content-Digest header does not match the manifest")
             digest = "sha256:" + hashlib.sha256(reply.body).hexdigest()
             if separator == "@":
                 if not hash_matches(digest_or_tag, reply.body):
-                    raise _mismatch("the manifest does not match the requested digest")
+                    raise mismatch("the manifest does not match the requested digest")
                 digest = digest_or_tag
             return Manifest(media_type, reply.body, digest)
 
@@ -188,42 +172,17 @@ class RegistryClient:
         endpoint = self.endpoint(ref.registry)
         google = is_google_host(endpoint.host, self.settings.gcloud_hosts)
         # ECR rejects n > 1000; Google serves a whole repository in one large page.
-        path: str | None = f"/v2/{ref.repository}/tags/list?n={10000 if google else 1000}"
-        tags: list[str] = []
-        manifests: dict[str, TaggedManifest] = {}
-        seen: set[str] = set()
-        budget = TAGS_TOTAL_LIMIT
-        with _about(f"{ref.registry}/{ref.repository}"):
-            for _ in range(MAX_TAG_PAGES):
-                if path is None:
-                    return TagList(tuple(tags), manifests)
-                if path in seen:
-                    raise ImageLookupError(
-                        "the tag list's next-page link points back at a page already read",
-                        hint=REPORT_HINT,
-                    )
-                seen.add(path)
-                with self._lookup():  # each page is a lookup of its own
-                    reply = self._session.request(
-                        "GET", endpoint, path, scope=_scope(ref), limit=TAGS_LIMIT
-                    )
-                budget -= len(reply.body)
-                if reply.status != 200:
-                    raise self._failure(ref, reply)
-                data = json_object(reply.body)
-                listed = data.get("tags")
-                if isinstance(listed, list):
-                    tags.extend(tag for tag in listed if isinstance(tag, str))
-                manifests.update(_google_manifests(data.get("manifest")))
-                if budget < 0 or len(tags) > MAX_TAGS:
-                    raise ImageLookupError(
-                        f"the tag list is longer than pinner reads (more than {MAX_TAGS} tags "
-                        f"or {TAGS_TOTAL_LIMIT // (1024 * 1024)} MiB in all)",
-                        hint=REPORT_HINT,
-                    )
-                path = _next_page(reply, endpoint)
-            raise ImageLookupError(
-                f"the tag list has more than {MAX_TAG_PAGES} pages", hint=REPORT_HINT
+        first_page = f"/v2/{ref.repository}/tags/list?n={10000 if google else 1000}"
+
+        def fetch(path: str) -> Reply:
+            with self._lookup():  # each page is a lookup of its own
+                return self._session.request(
+                    "GET", endpoint, path, scope=_scope(ref), limit=TAGS_LIMIT
+                )
+
+        with about(f"{ref.registry}/{ref.repository}"):
+            return read_tag_list(
+                first_page, endpoint.host, fetch, lambda reply: self._failure(ref, reply)
             )
 
     def _head_digest(self, ref: Reference, target: str) -> str:
@@ -237,7 +196,7 @@ class RegistryClient:
                 # for any other algorithm, GET the body and hash it (and check the header).
                 if digest is not None and digest.startswith("sha256:"):
                     if ":" in target and digest != target:
-                        raise _mismatch("the registry answered with another digest")
+                        raise mismatch("the registry answered with another digest")
                     return digest
             log.debug("HEAD %s gave no usable digest; falling back to GET", ref.canonical)
         elif reply.status not in HEAD_UNSUPPORTED and reply.status != 403:
@@ -257,71 +216,11 @@ class RegistryClient:
 
     def _failure(self, ref: Reference, reply: Reply) -> ImageLookupError:
         endpoint = self.endpoint(ref.registry)
-        code, message = registry_error(reply.body)
-        said = f"; it says {message!r}" if message else ""
-        status = reply.status
-        if status in (401, 403):
-            return self._session.auth_failure(endpoint, status, code)
-        if status == 404:
-            return ImageNotFoundError(
-                f"{endpoint.host} has no such repository, tag or digest{said}",
-                status=status,
-                code=code,
-                hint="Check that the repository and tag exist and are spelled right.",
-            )
-        if status == 429:
-            cause, hint = (
-                "the registry is rate limiting requests",
-                "Wait, or log in for a higher limit.",
-            )
-        elif status >= 500:
-            cause, hint = "the registry had a server error", "Try again later."
-        else:
-            cause, hint = "the registry gave an unexpected answer", REPORT_HINT
-        return ImageLookupError(f"{cause}{said}", status=status, code=code, hint=hint)
-
-
-@contextmanager
-def _about(image: str) -> Iterator[None]:
-    """Name ``image`` in errors raised below, which do not know it."""
-    try:
-        yield
-    except ImageLookupError as err:
-        if err.image:
-            raise
-        raise err.with_image(image) from err
+        if reply.status in (401, 403):
+            code = registry_error(reply.body)[0]
+            return self._session.auth_failure(endpoint, reply.status, code)
+        return reply_failure(endpoint.host, reply)
 
 
 def _scope(ref: Reference) -> str:
     return f"repository:{ref.repository}:pull"
-
-
-def _mismatch(cause: str) -> ImageLookupError:
-    return ImageLookupError(cause, hint=REPORT_HINT)
-
-
-def _google_manifests(raw: object) -> dict[str, TaggedManifest]:
-    if not isinstance(raw, dict):
-        return {}
-    found = {}
-    for digest, info in raw.items():
-        if isinstance(digest, str) and isinstance(info, dict):
-            tags = tuple(tag for tag in info.get("tag") or [] if isinstance(tag, str))
-            media_type = info.get("mediaType")
-            found[digest] = TaggedManifest(media_type if isinstance(media_type, str) else "", tags)
-    return found
-
-
-def _next_page(reply: Reply, endpoint: Endpoint) -> str | None:
-    for link in reply.headers.get_list("link", split_commas=True):
-        target, _, params = link.partition(";")
-        if 'rel="next"' not in params.replace(" ", "") and "rel=next" not in params:
-            continue
-        url = reply.url.join(target.strip().strip("<>"))
-        if url_host(url) != endpoint.host:
-            raise ImageLookupError(
-                f"the next-page link of the tag list points at another host ({url_host(url)})",
-                hint=REPORT_HINT,
-            )
-        return url.raw_path.decode("ascii")
-    return None

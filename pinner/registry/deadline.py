@@ -3,8 +3,8 @@
 A read timeout alone does not bound a lookup: a registry that sends a byte every half second
 never trips it, and each retry starts the wait again. A deadline is set around each lookup
 (``within``) in the thread that makes it; :mod:`pinner.registry.connect` bounds every connect,
-read and write by what is left of it, and :class:`pinner.registry.transport.Transport` neither
-retries nor waits past it.
+read and write by what is left of it, and :mod:`pinner.registry.retries` neither retries
+nor waits past it.
 
 Public API:
 

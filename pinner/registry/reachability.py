@@ -4,7 +4,7 @@ Without this, a run with no network asked the resolver once per image, retried e
 does not resolve three times with backoff, and printed one error per image: 37 s and 102 errors
 for a tree that uses 30 images on 5 registries.
 
-Public API (used by :mod:`pinner.registry.transport`):
+Public API (used by :mod:`pinner.registry.transport` and :mod:`pinner.registry.retries`):
 
 - ``Reachability()``: one per run, thread-safe. ``first_contact(host)`` is a context manager
   around a request to ``host`` (``host[:port]``): until the host has answered once, one request

@@ -45,17 +45,12 @@ from pinner.registry.credentials import (
     RegistryToken,
 )
 from pinner.registry.errors import CredentialUnavailableError, ImageAuthError, ImageLookupError
+from pinner.registry.exchange import Reply
+from pinner.registry.failures import registry_error
 from pinner.registry.hosts import is_loopback
 from pinner.registry.keychains import login_hint
-from pinner.registry.transport import (
-    HTTPS_HINT,
-    Reply,
-    Transport,
-    base_url,
-    plain_http_allowed,
-    registry_error,
-    url_host,
-)
+from pinner.registry.transport import Transport
+from pinner.registry.urls import HTTPS_HINT, base_url, plain_http_allowed, url_host
 from pinner.untrusted import header_safe, remember_secret
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ import pytest
 
 from pinner.errors import Location, ManifestError
 from pinner.kinds import Rule
-from pinner.manifests.finder import ImageSite, TemplateFile, find_all, find_images
+from pinner.manifests.finder import TemplateFile, find_all, find_images
+from pinner.manifests.sites import ImageSite
 
 POD = """\
 apiVersion: v1

@@ -8,9 +8,10 @@ import pytest
 
 from pinner.helm_shapes import SHAPES, BlockShape
 from pinner.manifests.charts import Chart, app_version, chart_of, is_values_name
-from pinner.manifests.finder import Found, find_all
-from pinner.manifests.helm_values import ValueSlot, value_edit
+from pinner.manifests.finder import find_all
 from pinner.manifests.rewrite import apply_edits
+from pinner.manifests.site_edits import value_edit
+from pinner.manifests.sites import Found, ValueSlot
 from pinner.manifests.yamlnodes import compose_documents
 
 CHART = Chart("chart", "9.9.9")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pinner.errors import ManifestError
-from pinner.manifests.finder import DigestSlot
 from pinner.manifests.kustomize import Include, read_kustomizations
+from pinner.manifests.sites import DigestSlot
 
 HEAD = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 DIGEST = "sha256:" + "a" * 64

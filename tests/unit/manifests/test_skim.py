@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import pinner.manifests.finder
 from pinner.errors import ManifestError
 from pinner.kinds import Rule
-from pinner.manifests.finder import POD_SPEC_PATHS, find_images
+from pinner.manifests.finder import find_images
+from pinner.manifests.objects import POD_SPEC_PATHS
 from pinner.manifests.skim import skim
 from pinner.manifests.yamlnodes import compose_documents
 from tests.support.corpus import corpus_root

@@ -22,7 +22,7 @@ from pinner.registry.client import ACCEPT, MANIFEST_LIMIT, RegistryClient
 from pinner.registry.credentials import BasicCredential, Credential, IdentityToken, RegistryToken
 from pinner.registry.errors import ImageAuthError, ImageLookupError, ImageNotFoundError
 from pinner.registry.keychains import default_keychain
-from pinner.registry.transport import base_url, check_url, plain_http_allowed
+from pinner.registry.urls import base_url, check_url, plain_http_allowed
 from pinner.settings import Settings
 from tests.support.paths import FAKES
 
