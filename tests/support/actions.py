@@ -16,6 +16,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from tests.support.processes import run_process
 from tests.support.recipes import clean_environment
 
 EXPRESSION = re.compile(r"\$\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
@@ -69,12 +70,5 @@ def run_step(step: Step, workspace: Path, timeout: float = 600) -> subprocess.Co
     script = workspace.parent / f"{workspace.name}-step.sh"
     script.write_text(step.script)
     env = clean_environment(GITHUB_WORKSPACE=str(workspace), **step.env)
-    return subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-        cwd=workspace,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+    return run_process(argv, cwd=workspace, env=env, timeout=timeout)

@@ -76,9 +76,8 @@ def test_mistakes_name_the_line(text: str, message: str) -> None:
 
 
 @pytest.fixture
-def chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / ".git").mkdir()  # the .pinner.yaml search stops here
-    monkeypatch.chdir(tmp_path)
+def chart(work_tree: Path) -> Path:
+    """A chart in a git work tree (the .pinner.yaml search stops there), and its lock."""
     Path("chart").mkdir()
     Path("chart/Chart.yaml").write_text("apiVersion: v2\nname: op\nversion: 1.0.0\n")
     Path("digests.txt").write_text(f"quay.io/tigera/operator:v1.36@{A}\n")

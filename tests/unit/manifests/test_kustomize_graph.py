@@ -11,6 +11,8 @@ from pinner.manifests.kustomize_graph import image_name
 from pinner.manifests.scan import FileScan, scan_paths
 from tests.support.files import write_tree
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 DIGEST = "sha256:" + "b" * 64
 
 
@@ -35,11 +37,6 @@ def errors(scans: list[FileScan]) -> list[str]:
 
 def notices(scans: list[FileScan]) -> list[str]:
     return [skipped.message for scan in scans for skipped in scan.skipped]
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
 
 
 TREE = {
