@@ -70,6 +70,19 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, list[
     return code, out, without_summaries(err, "pinner pin: ")
 
 
+def pin_refused(
+    capsys: pytest.CaptureFixture[str], image: str, *flags: str
+) -> tuple[str, list[str]]:
+    """``pinner pin FLAGS pod.yaml`` of a Pod of ``image``, which pinner must refuse: exit 2,
+    the file as it was. Returns stdout and the error lines."""
+    manifest = write_pod("pod.yaml", image)
+    before = manifest.read_bytes()
+    code, out, errors = run(capsys, "pin", *flags, "pod.yaml")
+    assert code == 2
+    assert manifest.read_bytes() == before
+    return out, errors
+
+
 def run_pinner(*args: str) -> subprocess.CompletedProcess[str]:
     """`python -m pinner ARGS` in the current folder and environment."""
     return run_module("pinner", *args, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -179,12 +192,9 @@ def test_pin_missing_platform_lists_the_available_ones(
     platforms = [("linux", "amd64", None), ("linux", "arm64", "v8")]
     pusher_anonymous.push_index(unique_repo, "multi", platforms, attestation=True)
     image = f"{pusher_anonymous.server.host}/{unique_repo}:multi"
-    manifest = write_pod("pod.yaml", image)
-    before = manifest.read_bytes()
 
-    code, out, errors = run(capsys, "pin", "--platform", "linux/s390x", "pod.yaml")
+    out, errors = pin_refused(capsys, image, "--platform", "linux/s390x")
 
-    assert code == 2
     assert out == ""
     assert errors == [
         f"error: Could not look up {image}: the image index has no manifest for linux/s390x; "
@@ -192,7 +202,6 @@ def test_pin_missing_platform_lists_the_available_ones(
         "platform to pin the index.",
         f"  used at pod.yaml:7:{IMAGE_COLUMN}",
     ]
-    assert manifest.read_bytes() == before
 
 
 # --- pinner digest ----------------------------------------------------------------------------
@@ -334,12 +343,9 @@ def test_gcloud_without_an_account_says_gcloud_auth_login(
     prepend_path(monkeypatch, FAKES)
     monkeypatch.setenv("FAKE_GCLOUD_MODE", "noaccount")
     image = f"{registry_token.host}/{unique_repo}:1.0"
-    manifest = write_pod("pod.yaml", image)
-    before = manifest.read_bytes()
 
-    code, _, errors = run(capsys, "pin", "--gcloud-host", registry_token.host, "pod.yaml")
+    _, errors = pin_refused(capsys, image, "--gcloud-host", registry_token.host)
 
-    assert code == 2
     assert errors == [
         f"error: Could not look up {image}: the token service {token_service(registry_token)} "
         "refused anonymous access (HTTP 401). No credentials were sent: gcloud has no active "
@@ -348,7 +354,6 @@ def test_gcloud_without_an_account_says_gcloud_auth_login(
         "in, check that the repository exists.",
         f"  used at pod.yaml:7:{IMAGE_COLUMN}",
     ]
-    assert manifest.read_bytes() == before
 
 
 # --- failures through the command line --------------------------------------------------------
@@ -400,8 +405,6 @@ def test_wrong_password_is_refused_and_never_printed(
     make_pusher(server).push_image(unique_repo, "1.0")
     config = docker_login(server, password=WRONG_PASSWORD)
     image = f"{server.host}/{unique_repo}:1.0"
-    manifest = write_pod("pod.yaml", image)
-    before = manifest.read_bytes()
     refuser = (
         f"the registry {server.host}"
         if mode == "htpasswd"
@@ -414,12 +417,10 @@ def test_wrong_password_is_refused_and_never_printed(
     )
     caplog.set_level(logging.DEBUG)
 
-    code, out, errors = run(capsys, "pin", "pod.yaml")
+    out, errors = pin_refused(capsys, image)
     digest_run = run_pinner("digest", image)
 
-    assert code == 2
     assert errors == [f"error: {message}", f"  used at pod.yaml:7:{IMAGE_COLUMN}"]
-    assert manifest.read_bytes() == before
     assert (digest_run.returncode, digest_run.stdout) == (2, "")
     assert digest_run.stderr == f"error: {message}\n"
     assert caplog.records  # the debug log was on, and is checked too
