@@ -29,24 +29,19 @@ def provenance(repo: Path) -> str:
     """When, and at which commit, the figures were taken: a report says what run produced it."""
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        commit = _git(repo, "rev-parse", "--short", "HEAD")
+        dirty = _git(repo, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return f"taken {when}, outside a git checkout"
     changes = " with uncommitted changes" if dirty else ""
     return f"taken {when} at commit {commit}{changes}"
+
+
+def _git(repo: Path, *args: str) -> str:
+    command = ["git", "-C", str(repo), *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=10, check=True
+    ).stdout.strip()
 
 
 def replace_figures(text: str, report: str) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 from pinner.jsonload import load_json
-from pinner.registry.errors import ImageLookupError
+from pinner.registry.errors import OPERATORS_HINT, ImageLookupError
 from pinner.untrusted import header_safe, remember_secret
 
 DEFAULT_EXPIRES_IN = 60
@@ -111,7 +111,7 @@ def parse_token_response(body: bytes, now: float, source: str = "the token servi
         raise ImageLookupError(
             f"{source} sent a token that holds a line break, a control or a non-ASCII "
             "character, so it cannot be sent in an HTTP header",
-            hint="Report it to the registry's operators.",
+            hint=OPERATORS_HINT,
         )
     expires_in = data.get("expires_in")
     if not isinstance(expires_in, (int, float)) or isinstance(expires_in, bool):

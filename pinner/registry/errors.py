@@ -24,6 +24,9 @@ from pinner.untrusted import continued, one_line
 
 _E = TypeVar("_E", bound="ImageLookupError")
 
+# The hint of an answer no registry should give: nothing the user can change will fix it.
+OPERATORS_HINT = "Report it to the registry's operators."
+
 
 class ImageLookupError(RegistryError):
     """The registry could not tell us about an image; see the module docstring."""

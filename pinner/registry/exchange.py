@@ -17,7 +17,7 @@ from typing import NamedTuple
 import httpx
 
 from pinner.registry.decoding import read_body
-from pinner.registry.errors import ImageLookupError
+from pinner.registry.errors import OPERATORS_HINT, ImageLookupError
 from pinner.registry.urls import check_url, url_host
 from pinner.untrusted import header_safe
 
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-OPERATORS_HINT = "Report it to the registry's operators."
 
 
 class Reply(NamedTuple):

@@ -44,7 +44,12 @@ from pinner.registry.credentials import (
     Keychain,
     RegistryToken,
 )
-from pinner.registry.errors import CredentialUnavailableError, ImageAuthError, ImageLookupError
+from pinner.registry.errors import (
+    OPERATORS_HINT,
+    CredentialUnavailableError,
+    ImageAuthError,
+    ImageLookupError,
+)
 from pinner.registry.exchange import Reply
 from pinner.registry.failures import registry_error
 from pinner.registry.hosts import is_loopback
@@ -223,7 +228,7 @@ class RegistrySession:
         if url.scheme not in ("http", "https") or not url.host:
             raise ImageLookupError(
                 f"the registry {endpoint.host} sent a Bearer challenge without a usable realm",
-                hint="Report it to the registry's operators.",
+                hint=OPERATORS_HINT,
             )
         if url.scheme == "http" and not plain_http_allowed(endpoint.host, self._insecure):
             raise ImageLookupError(

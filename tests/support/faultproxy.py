@@ -119,11 +119,21 @@ class FaultServer(ClosedOnExit):
     def close(self) -> None:
         """Stop listening and drop every open connection: later connections are refused."""
         self._stopped.set()
-        self._close(self._listener)
+        self._stop_listening()
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
             self._close(connection)
+
+    def _stop_listening(self) -> None:
+        # The accept is woken (shutdown) and its thread joined before the descriptor is closed:
+        # a thread left in accept() on a closed number can take the next socket given that
+        # number, another test's server, and steal its connections.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self._listener.close()
 
     def _accept(self) -> None:
         while not self._stopped.is_set():
@@ -148,7 +158,7 @@ class FaultServer(ClosedOnExit):
             if dying:
                 # Refuse new connections before the client has the answer: a quick client could
                 # otherwise connect again in between (the kernel accepts into the backlog).
-                self._close(self._listener)
+                self._stop_listening()
             self._act(connection, request, action)
             if dying:
                 self.close()

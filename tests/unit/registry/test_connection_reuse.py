@@ -30,7 +30,8 @@ class CountingForwarder:
         self.accepted = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.host = f"127.0.0.1:{self._listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
 
     def _accept(self) -> None:
         with contextlib.suppress(OSError):
@@ -42,6 +43,12 @@ class CountingForwarder:
                     threading.Thread(target=_pump, args=(source, target), daemon=True).start()
 
     def close(self) -> None:
+        # Wake the accept and wait for its thread before the descriptor is closed: a thread left
+        # in accept() on a closed number can take the next socket given that number (another
+        # test's server) and steal its connections.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._thread.join(timeout=5)
         self._listener.close()
 
 
