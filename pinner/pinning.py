@@ -183,51 +183,13 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
         )
         plan.tally.unreadable = 1
         return plan
-    edits: list[Edit] = []
     plan.errors.extend(unchanged(error) for error in scan.invalid)
-    for site, reference, _ in scan.images:
-        plan.tally.references += 1
-        if reference is None:
-            plan.tally.failed += 1
-            continue
-        if is_exempt(site.image, options.exempt):
-            plan.tally.exempt += 1
-            continue
-        if not needs_digest(site, reference, options):
-            plan.tally.already_pinned += 1
-            continue
-        if left_alone(site, options):
-            plan.tally.skipped += 1  # said once per chart, by the command
-            plan.left_alone.append(site)
-            continue
-        key = reference.match_key
-        digest = digests.get(key)
-        if digest is None:
-            plan.tally.failed += 1
-            plan.unresolved.add(key)
-            continue
-        if site.problem is not None:
-            plan.tally.failed += 1
-            plan.errors.append(_unspliceable(site))
-            continue
-        # A pin being moved keeps the tag it was written with; a values block keeps its tag,
-        # and a kustomize entry its newTag (only its digest key is written).
-        keep_tag = (
-            options.keep_tag
-            or reference.digest is not None
-            or site.slot is not None
-            or site.digest_slot is not None
-        )
-        new_image = reference.pinned(digest, keep_tag=keep_tag)
-        if new_image == site.image:
-            plan.tally.already_pinned += 1
-            continue
-        plan.tally.pinned += 1
-        plan.changes.append(Change(site, site.image, new_image))
-        edits.append(site_edit(scan.source.text, site, new_image, digest))
-        plan.notices.extend(
-            notice for notice in _alias_notices(site, new_image) if notice not in plan.notices
-        )
+    text = scan.source.text
+    edits = [
+        edit
+        for site, reference, _ in scan.images
+        if (edit := _plan_image(plan, text, site, reference, digests, options)) is not None
+    ]
     if plan.failed:
         # All or nothing: a half-pinned file would pass review looking finished. Its resolved
         # images were not written, so they count as failed, not pinned.
@@ -238,6 +200,59 @@ def plan_file(scan: FileScan, digests: Mapping[MatchKey, str], options: PinOptio
     elif edits:
         plan.new_text = apply_edits(scan.source.text, edits)
     return plan
+
+
+def _plan_image(
+    plan: FilePlan,
+    text: str,
+    site: ImageSite,
+    reference: Reference | None,
+    digests: Mapping[MatchKey, str],
+    options: PinOptions,
+) -> Edit | None:
+    """Count one image of ``text`` in ``plan``; return its edit if it is pinned now."""
+    plan.tally.references += 1
+    if reference is None:
+        plan.tally.failed += 1
+        return None
+    if is_exempt(site.image, options.exempt):
+        plan.tally.exempt += 1
+        return None
+    if not needs_digest(site, reference, options):
+        plan.tally.already_pinned += 1
+        return None
+    if left_alone(site, options):
+        plan.tally.skipped += 1  # said once per chart, by the command
+        plan.left_alone.append(site)
+        return None
+    key = reference.match_key
+    digest = digests.get(key)
+    if digest is None:
+        plan.tally.failed += 1
+        plan.unresolved.add(key)
+        return None
+    if site.problem is not None:
+        plan.tally.failed += 1
+        plan.errors.append(_unspliceable(site))
+        return None
+    # A pin being moved keeps the tag it was written with; a values block keeps its tag,
+    # and a kustomize entry its newTag (only its digest key is written).
+    keep_tag = (
+        options.keep_tag
+        or reference.digest is not None
+        or site.slot is not None
+        or site.digest_slot is not None
+    )
+    new_image = reference.pinned(digest, keep_tag=keep_tag)
+    if new_image == site.image:
+        plan.tally.already_pinned += 1
+        return None
+    plan.tally.pinned += 1
+    plan.changes.append(Change(site, site.image, new_image))
+    plan.notices.extend(
+        notice for notice in _alias_notices(site, new_image) if notice not in plan.notices
+    )
+    return site_edit(text, site, new_image, digest)
 
 
 def sites_by_key(scans: Sequence[FileScan], options: PinOptions) -> dict[MatchKey, list[ImageSite]]:

@@ -118,6 +118,34 @@ def verify_pins(
     if options.platform is not None:
         parse_platform(options.platform)  # a bad option fails once, before any request
     result = VerifyResult(files=len(scans))
+    pinned = _pinned_images(scans, options, result)
+    answers, failures = run_bounded(
+        _lookup_jobs(pinned, client, options), client.settings, progress
+    )
+    failed_sites: dict[LookupKey, list[ImageSite]] = {}
+    for site, reference in pinned:
+        lookups = _lookups_of(reference)
+        broken = [lookup for lookup in lookups if lookup in failures]
+        if broken:
+            # One message per image: when the digest could not be checked, the tag's failure
+            # (nearly always the same refusal) would only repeat it.
+            failed_sites.setdefault(broken[0], []).append(site)
+            result.checks.append(PinCheck(site, reference, ERROR, error=str(failures[broken[0]])))
+            result.failed += 1
+            continue
+        exists = answers[lookups[0]]
+        state = answers[lookups[1]] if len(lookups) > 1 else None
+        assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
+        result.checks.append(_judge(site, reference, exists, state))
+    result.errors = _registry_errors(failures, failed_sites) + result.errors
+    return result
+
+
+def _pinned_images(
+    scans: Sequence[FileScan], options: VerifyOptions, result: VerifyResult
+) -> list[tuple[ImageSite, Reference]]:
+    """The images pinned by digest, each with its reference; the others are counted in
+    ``result``, with the scans' errors."""
     pinned: list[tuple[ImageSite, Reference]] = []
     for scan in scans:
         if scan.error is not None:
@@ -134,7 +162,21 @@ def verify_pins(
                 result.not_pinned += 1
             else:
                 pinned.append((site, reference))
+    return pinned
 
+
+def _lookups_of(reference: Reference) -> list[LookupKey]:
+    """What is asked about one pin: does its digest exist; and, with a tag, where it points."""
+    lookups: list[LookupKey] = [("digest", _digest_key(reference))]
+    if reference.tag is not None:
+        lookups.append(("tag", reference.match_key))
+    return lookups
+
+
+def _lookup_jobs(
+    pinned: Sequence[tuple[ImageSite, Reference]], client: RegistryReader, options: VerifyOptions
+) -> list[tuple[LookupKey, str, Callable[[], object]]]:
+    """One job per distinct digest and per distinct tag, however many files pin them."""
     digests: dict[DigestKey, Reference] = {}
     tags: dict[MatchKey, tuple[Reference, set[str]]] = {}
     for _, reference in pinned:
@@ -143,7 +185,6 @@ def verify_pins(
             bare = reference._replace(digest=None)
             entry = tags.setdefault(reference.match_key, (bare, set()))
             entry[1].add(_digest(reference))
-
     jobs: list[tuple[LookupKey, str, Callable[[], object]]] = []
     for key, reference in digests.items():
         digest = _digest(reference)
@@ -151,28 +192,15 @@ def verify_pins(
     for key, (reference, wanted) in tags.items():
         job = _tag_job(client, reference, frozenset(wanted), options.platform)
         jobs.append((("tag", key), reference.registry, job))
-    answers, failures = run_bounded(jobs, client.settings, progress)
+    return jobs
 
-    failed_sites: dict[LookupKey, list[ImageSite]] = {}
-    for site, reference in pinned:
-        lookups = [("digest", _digest_key(reference))]
-        if reference.tag is not None:
-            lookups.append(("tag", reference.match_key))
-        broken = [lookup for lookup in lookups if lookup in failures]
-        if broken:
-            # One message per image: when the digest could not be checked, the tag's failure
-            # (nearly always the same refusal) would only repeat it.
-            failed_sites.setdefault(broken[0], []).append(site)
-            result.checks.append(PinCheck(site, reference, ERROR, error=str(failures[broken[0]])))
-            result.failed += 1
-            continue
-        exists = answers[lookups[0]]
-        state = answers[lookups[1]] if len(lookups) > 1 else None
-        assert isinstance(exists, bool) and (state is None or isinstance(state, TagState))
-        result.checks.append(_judge(site, reference, exists, state))
-    # One error per failed lookup, and one per host that could not be reached; each placed at
-    # every image it speaks for.
-    registry_errors = [
+
+def _registry_errors(
+    failures: Mapping[LookupKey, Exception], failed_sites: Mapping[LookupKey, list[ImageSite]]
+) -> list[Diagnostic]:
+    """One error per failed lookup, and one per host that could not be reached; each placed at
+    every image it speaks for."""
+    return [
         Diagnostic(
             message,
             tuple(
@@ -186,8 +214,6 @@ def verify_pins(
             lambda lookup: ", ".join(site.where for site in failed_sites[lookup]),
         )
     ]
-    result.errors = registry_errors + result.errors
-    return result
 
 
 def _judge(site: ImageSite, reference: Reference, exists: bool, state: TagState | None) -> PinCheck:

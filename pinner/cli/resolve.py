@@ -5,13 +5,19 @@ Nothing here imports httpx at module level: ``pinner check`` and offline pins ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+from pinner.cli.app import user_errors
 from pinner.cli.progress import Progress
 from pinner.errors import PinnerError
 from pinner.pinning import Failures, Lookup
 from pinner.reference import MatchKey, Reference
 from pinner.settings import Settings
+
+if TYPE_CHECKING:
+    from pinner.registry.client import RegistryClient
 
 
 def online_lookup(settings: Settings, progress: Progress) -> Lookup:
@@ -43,3 +49,23 @@ def resolve_online(
     with RegistryClient(settings) as client:
         result = resolve_all(by_tag, client, progress=progress)
     return dict(result.digests), dict(result.failures)
+
+
+@contextmanager
+def client_without_platform(settings: Settings, progress: Progress) -> Iterator[RegistryClient]:
+    """A registry client with no default platform, for verify and tags: they compare each tag's
+    own digest and judge platform manifests themselves (``.pinner.yaml`` may set a platform).
+
+    A user's mistake it raises (a bad mirror) is printed once the progress bar is gone; the
+    bar ends either way.
+    """
+    from pinner.registry.client import RegistryClient
+
+    try:
+        with (
+            user_errors(progress.finish),
+            RegistryClient(settings._replace(platform=None)) as client,
+        ):
+            yield client
+    finally:
+        progress.finish()

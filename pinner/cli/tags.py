@@ -13,7 +13,6 @@ from pinner.cli.app import (
     fail_usage,
     out,
     print_errors,
-    user_errors,
 )
 from pinner.cli.common import command_settings
 from pinner.cli.options import (
@@ -27,6 +26,7 @@ from pinner.cli.options import (
     Timeout,
 )
 from pinner.cli.progress import Progress
+from pinner.cli.resolve import client_without_platform
 from pinner.errors import InvalidReferenceError
 from pinner.reference import Reference, parse_reference
 
@@ -52,14 +52,11 @@ def tags(
     """List the tags that point to a digest now (exit 1 if none)."""
     reference = _parse(image)
     settings = command_settings(context)
-    from pinner.registry.client import RegistryClient
     from pinner.tags import read_tags
 
     progress = Progress.for_terminal(quiet)
-    # No default platform (.pinner.yaml may set one): the tags' own digests are compared.
-    with user_errors(progress.finish), RegistryClient(settings._replace(platform=None)) as client:
+    with client_without_platform(settings, progress) as client:
         answer = read_tags(client, reference, progress.stage("pinner: reading tags"))
-    progress.finish()
     out("".join(f"{tag}\n" for tag in answer.found.tags))
     print_errors(answer.problems(reference))
     if answer.found.failures:

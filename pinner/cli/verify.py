@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import typer
 
-from pinner.cli.app import check_format, command, exit_code, finish, user_errors
+from pinner.cli.app import check_format, command, exit_code, finish
 from pinner.cli.common import command_settings, scan_arguments
 from pinner.cli.options import (
     Concurrency,
@@ -27,6 +27,7 @@ from pinner.cli.options import (
     Timeout,
 )
 from pinner.cli.progress import Progress
+from pinner.cli.resolve import client_without_platform
 from pinner.manifests.scan import FileScan
 from pinner.report import REPORT_FORMATS, skipped_diagnostics
 from pinner.settings import Settings
@@ -78,16 +79,6 @@ def verify(
 
 
 def _verify(scans: Sequence[FileScan], settings: Settings, progress: Progress) -> VerifyResult:
-    from pinner.registry.client import RegistryClient
-
-    # No default platform on the client: verify asks for each tag's own digest and judges
-    # platform manifests itself.
     options = VerifyOptions(exempt=settings.exempt, platform=settings.platform)
-    try:
-        with (
-            user_errors(),  # a bad --platform or mirror: nothing was asked
-            RegistryClient(settings._replace(platform=None)) as client,
-        ):
-            return verify_pins(scans, client, options, progress.stage("pinner: verifying pins"))
-    finally:
-        progress.finish()
+    with client_without_platform(settings, progress) as client:
+        return verify_pins(scans, client, options, progress.stage("pinner: verifying pins"))

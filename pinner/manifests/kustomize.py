@@ -119,6 +119,34 @@ def read_kustomizations(text: str, path: str) -> list[tuple[Kustomization, list[
 def _entry(
     node: Node, text: str, lines: LineIndex, path: str, kind: str, name: str
 ) -> tuple[ImageEntry, ImageSite | None]:
+    """One ``images:`` entry, and its site when it sets a tag (the only entries pinned)."""
+    mapping, entry, fields = _read_entry(node, path)
+    if not entry.sets_tag:
+        return entry, None
+    image = entry.new_name or entry.name
+    image += f":{entry.new_tag}" if entry.new_tag else ""
+    image += f"@{entry.digest}" if entry.digest else ""
+    place = _digest_place(mapping, fields, text, lines)
+    site = ImageSite(
+        path,
+        entry.line,
+        entry.column,
+        place.start,
+        place.end,
+        kind,
+        name,
+        FIELD,
+        entry.name,
+        image,
+        place.quote,
+        place.problem,
+        digest_slot=place.slot,
+    )
+    return entry, site
+
+
+def _read_entry(node: Node, path: str) -> tuple[MappingNode, ImageEntry, dict[str, Node]]:
+    """The entry, checked (a mapping of strings, with a name), and its fields."""
     line, column = node.start_mark.line + 1, node.start_mark.column + 1
     if not isinstance(node, MappingNode):
         raise ManifestError(
@@ -143,51 +171,41 @@ def _entry(
     entry = ImageEntry(
         values["name"], values["newName"], values["newTag"], values["digest"], line, column
     )
-    if not entry.sets_tag:
-        return entry, None
-    image = entry.new_name or entry.name
-    image += f":{entry.new_tag}" if entry.new_tag else ""
-    image += f"@{entry.digest}" if entry.digest else ""
+    return node, entry, fields
+
+
+class _DigestPlace(NamedTuple):
+    """Where an entry's digest is written: its value, or the place a new digest key goes."""
+
+    start: int
+    end: int
+    quote: str
+    slot: DigestSlot
+    problem: str | None
+
+
+def _digest_place(
+    node: MappingNode, fields: dict[str, Node], text: str, lines: LineIndex
+) -> _DigestPlace:
     digest = fields.get("digest")
-    problem: str | None = None
     if isinstance(digest, ScalarNode):  # pinned already: --update rewrites its value
         found_start, found_end = lines.offset(digest.start_mark), lines.offset(digest.end_mark)
         quote = digest.style if digest.style in ("'", '"') else ""
         if found_start is None or found_end is None:
-            start = end = int(digest.start_mark.index)
-            problem = MISPLACED
-        else:
-            start, end = found_start, found_end
-            problem = splice_problem(text[start:end], digest.value, digest.style)
-        slot = DigestSlot()
-    else:
-        tag = fields.get("newTag")
-        quote = tag.style if isinstance(tag, ScalarNode) and tag.style in ("'", '"') else ""
-        try:
-            found = key_slot(text, lines, node, "digest")
-        except NoKeySlot as exc:
-            problem = f"a digest key cannot be added to the entry exactly: {exc}"
-            start = end = int(node.start_mark.index)  # reported, never spliced
-            slot = DigestSlot()
-        else:
-            start = end = found.offset
-            slot = DigestSlot(found.before, found.after)
-    site = ImageSite(
-        path,
-        line,
-        column,
-        start,
-        end,
-        kind,
-        name,
-        FIELD,
-        entry.name,
-        image,
-        quote,
-        problem,
-        digest_slot=slot,
-    )
-    return entry, site
+            start = int(digest.start_mark.index)
+            return _DigestPlace(start, start, quote, DigestSlot(), MISPLACED)
+        problem = splice_problem(text[found_start:found_end], digest.value, digest.style)
+        return _DigestPlace(found_start, found_end, quote, DigestSlot(), problem)
+    tag = fields.get("newTag")
+    quote = tag.style if isinstance(tag, ScalarNode) and tag.style in ("'", '"') else ""
+    try:
+        found = key_slot(text, lines, node, "digest")
+    except NoKeySlot as exc:
+        start = int(node.start_mark.index)  # reported, never spliced
+        problem = f"a digest key cannot be added to the entry exactly: {exc}"
+        return _DigestPlace(start, start, quote, DigestSlot(), problem)
+    slot = DigestSlot(found.before, found.after)
+    return _DigestPlace(found.offset, found.offset, quote, slot, None)
 
 
 def _includes(fields: dict[str, Node], path: str) -> Iterator[Include]:
