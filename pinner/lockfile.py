@@ -21,7 +21,8 @@ from pinner.manifests.files import describe_os_error
 from pinner.manifests.rewrite import create_atomic, write_atomic
 from pinner.manifests.scan import FileScan
 from pinner.manifests.sites import ImageSite, locations
-from pinner.pinning import PinOptions, PinRun
+from pinner.pinning import PinRun
+from pinner.planning import PinOptions
 from pinner.policy import is_exempt
 from pinner.reference import MatchKey, Reference, check_digest, parse_reference
 

@@ -17,7 +17,7 @@ from pinner.policy import is_pinned
 if TYPE_CHECKING:
     # Annotations only: `pinner check` reports no changes, and need not import pin's logic.
     from pinner import sarif  # SARIF is written only when asked for
-    from pinner.pinning import Change
+    from pinner.planning import Change
     from pinner.tally import Tally
 
 FORMATS = ("text", "json", "github")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from pinner.errors import Diagnostic, Location
 from pinner.manifests.rewrite import PendingWrite, write_all_atomic
-from pinner.pinning import FilePlan
+from pinner.planning import FilePlan
 
 
 def write_plans(plans: Sequence[FilePlan]) -> list[Diagnostic]:

@@ -16,7 +16,8 @@ import pytest
 
 from pinner.manifests.kustomize import FILE_NAMES
 from pinner.manifests.scan import scan_paths
-from pinner.pinning import PinOptions, plan_file, wanted_references
+from pinner.pinning import wanted_references
+from pinner.planning import PinOptions, plan_file
 from pinner.reference import Reference
 from tests.support.corpus import corpus_root, eval_corpus_root
 from tests.support.kustomize_checks import assert_only_digest_keys_added

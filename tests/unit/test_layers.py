@@ -34,6 +34,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "pinner.helm",
             "pinner.lockfile",
             "pinner.pinning",
+            "pinner.planning",
             "pinner.tags",
             "pinner.tally",
             "pinner.verify",
@@ -50,7 +51,11 @@ SIDEWAYS = frozenset(
         ("pinner.config", "pinner.manifests"),  # the YAML composer, for .pinner.yaml's lines
         ("pinner.check", "pinner.tally"),  # the figures of the summary line
         ("pinner.check", "pinner.helm"),  # the notices about Helm values' digest keys
+        ("pinner.pinning", "pinner.planning"),  # a run of pins plans each file
         ("pinner.pinning", "pinner.tally"),
+        ("pinner.planning", "pinner.tally"),
+        ("pinner.lockfile", "pinner.planning"),
+        ("pinner.writing", "pinner.planning"),
         ("pinner.lockfile", "pinner.pinning"),
         ("pinner.writing", "pinner.pinning"),
         ("pinner.tags", "pinner.verify"),  # the registry reader both need

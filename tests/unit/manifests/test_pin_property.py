@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from pinner.manifests.files import decode
 from pinner.manifests.scan import scan_source
-from pinner.pinning import PinOptions, plan_file
+from pinner.planning import PinOptions, plan_file
 
 DIGESTS = {
     "nginx:1.25": "sha256:" + "1" * 64,

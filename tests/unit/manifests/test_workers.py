@@ -59,7 +59,7 @@ from pinner.manifests.scan import (
 )
 from pinner.manifests.walk import discover_names
 from pinner.manifests.workers import MAX_DEFAULT_WORKERS, can_fork, parallel_map, worker_count
-from pinner.pinning import PinOptions, plan_file
+from pinner.planning import PinOptions, plan_file
 from tests.support.cli import run_cli
 
 A = "sha256:" + "a" * 64
