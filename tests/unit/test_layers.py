@@ -41,7 +41,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "pinner.writing",
         }
     ),
-    frozenset({"pinner.report", "pinner.sarif", "pinner.verify_report"}),
+    frozenset({"pinner.formats", "pinner.report", "pinner.sarif", "pinner.verify_report"}),
     frozenset({"pinner.cli"}),
     frozenset({"pinner.__main__"}),
 )
@@ -59,8 +59,10 @@ SIDEWAYS = frozenset(
         ("pinner.lockfile", "pinner.pinning"),
         ("pinner.writing", "pinner.pinning"),
         ("pinner.tags", "pinner.verify"),  # the registry reader both need
-        ("pinner.verify_report", "pinner.report"),
-        ("pinner.report", "pinner.sarif"),  # the SARIF format
+        ("pinner.report", "pinner.formats"),  # the pieces every report is made of
+        ("pinner.verify_report", "pinner.formats"),
+        ("pinner.formats", "pinner.sarif"),  # the SARIF format
+        ("pinner.report", "pinner.sarif"),
         ("pinner.verify_report", "pinner.sarif"),
     }
 )
