@@ -35,6 +35,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "pinner.lockfile",
             "pinner.pinning",
             "pinner.planning",
+            "pinner.reader",
             "pinner.tags",
             "pinner.tally",
             "pinner.verify",
@@ -58,7 +59,8 @@ SIDEWAYS = frozenset(
         ("pinner.writing", "pinner.planning"),
         ("pinner.lockfile", "pinner.pinning"),
         ("pinner.writing", "pinner.pinning"),
-        ("pinner.tags", "pinner.verify"),  # the registry reader both need
+        ("pinner.tags", "pinner.reader"),  # the registry reader both need
+        ("pinner.verify", "pinner.reader"),
         ("pinner.report", "pinner.formats"),  # the pieces every report is made of
         ("pinner.verify_report", "pinner.formats"),
         ("pinner.formats", "pinner.sarif"),  # the SARIF format
