@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pinner.errors import RegistryError
+from pinner.reader import RegistryReader, check_no_default_platform
 from pinner.reference import Reference
 from pinner.registry.errors import ImageNotFoundError
 from pinner.registry.pool import Progress, run_bounded
-from pinner.verify import RegistryReader, check_no_default_platform
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pinner import untrusted
 from pinner.errors import Diagnostic
-from pinner.manifests.sites import Skipped
-from pinner.report import (
+from pinner.formats import (
     github_annotation,
     github_tail,
     json_report,
+    one_per_line,
     sarif_report,
     site_record,
 )
+from pinner.manifests.sites import Skipped
 from pinner.verify import DRIFT, MISSING, OK, PLATFORM, PinCheck, VerifyResult
 
 UPDATE_HINT = "Run `pinner pin --update` to move the pin."
@@ -88,7 +88,7 @@ def verify_report(
             lines.append(f"{check.site.where}: {prefix}{message}")
     if output_format == "github":
         lines += github_tail(result.errors, notices, skipped)
-    return "".join(f"{untrusted.one_line(line)}\n" for line in lines)
+    return one_per_line(lines)
 
 
 def _record(check: PinCheck) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import typer
 from pinner import untrusted
 from pinner.cli.help import PinnerCommand
 from pinner.errors import Diagnostic, PinnerError
-from pinner.report import FORMATS
+from pinner.formats import FORMATS
 
 EXIT_OK = 0
 EXIT_CHANGES = 1  # files changed (or would), violations, drift

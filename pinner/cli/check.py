@@ -22,13 +22,8 @@ from pinner.cli.options import (
     ReportFormat,
 )
 from pinner.cli.progress import Progress
-from pinner.report import (
-    REPORT_FORMATS,
-    check_report,
-    skipped_diagnostics,
-    summary_line,
-    summary_record,
-)
+from pinner.formats import REPORT_FORMATS, skipped_diagnostics
+from pinner.report import check_report, summary_line, summary_record
 
 
 @command(

@@ -50,12 +50,13 @@ from pinner.cli.options import (
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import online_lookup
 from pinner.errors import Diagnostic
+from pinner.formats import skipped_diagnostics
 from pinner.helm import digest_key_notices, skipped_block
 from pinner.lockfile import load_digest_files, write_lock_file
 from pinner.manifests.scan import FileScan, is_stdin
 from pinner.pinning import PinRun, offline_lookup, pin_scans
 from pinner.planning import FilePlan, PinOptions
-from pinner.report import pin_report, skipped_diagnostics, summary_line, summary_record
+from pinner.report import pin_report, summary_line, summary_record
 from pinner.writing import unified_diff, write_plans
 
 

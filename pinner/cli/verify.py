@@ -28,8 +28,8 @@ from pinner.cli.options import (
 )
 from pinner.cli.progress import Progress
 from pinner.cli.resolve import client_without_platform
+from pinner.formats import REPORT_FORMATS, skipped_diagnostics
 from pinner.manifests.scan import FileScan
-from pinner.report import REPORT_FORMATS, skipped_diagnostics
 from pinner.settings import Settings
 from pinner.verify import DRIFT, MISSING, VerifyOptions, VerifyResult, verify_pins
 from pinner.verify_report import summary_line, verify_report

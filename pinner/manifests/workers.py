@@ -118,24 +118,33 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], workers: int) -
         pass
     finally:
         gc.unfreeze()
-        finished = done == len(items)
-        if not finished:
-            # Stopped early (Ctrl-C, or the caller stopped reading): a worker may be blocked
-            # on a read that never ends (a FIFO, a stalled network mount), and the pool would
-            # wait for it at exit. What the workers hold is only results nobody will look at.
-            for child in started:
-                child.terminate()
-        pool.shutdown(wait=finished, cancel_futures=True)
-        if not finished:
-            # The pool's manager thread closes its wake-up pipe once it sees the workers gone;
-            # Python's exit handler writes to that pipe, and the two racing gave a "Bad file
-            # descriptor" traceback at exit now and then. Wait for the thread, briefly: a worker
-            # stuck where SIGTERM cannot reach it (a hung NFS read) must not hold pinner.
-            manager = getattr(pool, "_executor_manager_thread", None)
-            if manager is not None:
-                manager.join(timeout=MANAGER_JOIN_SECONDS)
+        _stop(pool, started, finished=done == len(items))
     for item in items[done:]:
         yield function(item)
+
+
+def _stop(
+    pool: ProcessPoolExecutor,
+    started: Sequence[multiprocessing.process.BaseProcess],
+    *,
+    finished: bool,
+) -> None:
+    """Shut the pool down; when the run stopped early, without waiting for its workers."""
+    if not finished:
+        # Stopped early (Ctrl-C, or the caller stopped reading): a worker may be blocked
+        # on a read that never ends (a FIFO, a stalled network mount), and the pool would
+        # wait for it at exit. What the workers hold is only results nobody will look at.
+        for child in started:
+            child.terminate()
+    pool.shutdown(wait=finished, cancel_futures=True)
+    if not finished:
+        # The pool's manager thread closes its wake-up pipe once it sees the workers gone;
+        # Python's exit handler writes to that pipe, and the two racing gave a "Bad file
+        # descriptor" traceback at exit now and then. Wait for the thread, briefly: a worker
+        # stuck where SIGTERM cannot reach it (a hung NFS read) must not hold pinner.
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=MANAGER_JOIN_SECONDS)
 
 
 def _map_run(function: Callable[[T], R], run: Sequence[T]) -> list[R]:

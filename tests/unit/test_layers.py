@@ -35,13 +35,14 @@ LAYERS: tuple[frozenset[str], ...] = (
             "pinner.lockfile",
             "pinner.pinning",
             "pinner.planning",
+            "pinner.reader",
             "pinner.tags",
             "pinner.tally",
             "pinner.verify",
             "pinner.writing",
         }
     ),
-    frozenset({"pinner.report", "pinner.sarif", "pinner.verify_report"}),
+    frozenset({"pinner.formats", "pinner.report", "pinner.sarif", "pinner.verify_report"}),
     frozenset({"pinner.cli"}),
     frozenset({"pinner.__main__"}),
 )
@@ -58,9 +59,12 @@ SIDEWAYS = frozenset(
         ("pinner.writing", "pinner.planning"),
         ("pinner.lockfile", "pinner.pinning"),
         ("pinner.writing", "pinner.pinning"),
-        ("pinner.tags", "pinner.verify"),  # the registry reader both need
-        ("pinner.verify_report", "pinner.report"),
-        ("pinner.report", "pinner.sarif"),  # the SARIF format
+        ("pinner.tags", "pinner.reader"),  # the registry reader both need
+        ("pinner.verify", "pinner.reader"),
+        ("pinner.report", "pinner.formats"),  # the pieces every report is made of
+        ("pinner.verify_report", "pinner.formats"),
+        ("pinner.formats", "pinner.sarif"),  # the SARIF format
+        ("pinner.report", "pinner.sarif"),
         ("pinner.verify_report", "pinner.sarif"),
     }
 )
