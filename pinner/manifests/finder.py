@@ -75,16 +75,26 @@ def find_all(
                     objection = exc
             collector.forget_nodes()  # anchors are per document: free it before the next one
     except MarkedYAMLError as exc:
-        if "{{" in text:
-            raise TemplateFile(
-                f"{path}: skipped: this looks like a Go/Helm template ('{{{{'); render it first "
-                "(helm template ... | pinner pin -)."
-            ) from None
-        mark = exc.problem_mark or exc.context_mark
-        place = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        raise ManifestError(f"{invalid_yaml(exc, path)}. Fix the syntax.", at=[place]) from None
+        raise _not_yaml(exc, text, path) from None
     if objection is not None:
         raise objection
+    return _in_file_order(collector, parsed)
+
+
+def _not_yaml(exc: MarkedYAMLError, text: str, path: str) -> ManifestError:
+    """Why ``text`` could not be read: a template (skipped), or the parser's words and place."""
+    if "{{" in text:
+        return TemplateFile(
+            f"{path}: skipped: this looks like a Go/Helm template ('{{{{'); render it first "
+            "(helm template ... | pinner pin -)."
+        )
+    mark = exc.problem_mark or exc.context_mark
+    place = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+    return ManifestError(f"{invalid_yaml(exc, path)}. Fix the syntax.", at=[place])
+
+
+def _in_file_order(collector: ImageCollector, parsed: str) -> Found:
+    """What ``collector`` found in ``parsed``, with each image's aliases, in file order."""
     if collector.anchored:
         uses = alias_uses(parsed, collector.anchored)
         collector.sites = [
