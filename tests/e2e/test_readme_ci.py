@@ -66,7 +66,7 @@ def test_pre_commit_recipe_then_autoupdate_then_try_repo(
     first = pre_commit("run", "--all-files", cwd=work, env=env)
     assert first.returncode == 1, first.stdout + first.stderr
     assert "files were modified by this hook" in first.stdout
-    assert "mutable reference" in first.stdout + first.stderr  # the warning the README mentions
+    assert "mutable reference" in first.stdout + first.stderr  # the warning docs/hooks.md mentions
     assert (work / "pod.yaml").read_text() == PINNED
     git("add", ".", cwd=work)
     assert pre_commit("run", "--all-files", cwd=work, env=env).returncode == 0
