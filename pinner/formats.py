@@ -35,10 +35,6 @@ def site_record(site: ImageSite) -> dict[str, Any]:
     }
 
 
-def site_location(site: ImageSite) -> Location:
-    return Location(site.path, site.line, site.column, site.image)
-
-
 def diagnostic_records(diagnostics: Iterable[Diagnostic]) -> list[dict[str, Any]]:
     """Errors or notices for JSON: one object for each place each is about (or one, unplaced)."""
     records: list[dict[str, Any]] = []

@@ -184,12 +184,8 @@ def lock_pins(
             f"({locations(sites)}), so the digest file leaves it out. Run `pinner pin --update` "
             "to pin them alike."
         )
-        notices.append(Diagnostic(message, tuple(_location(site) for site in sites)))
+        notices.append(Diagnostic(message, tuple(site.location for site in sites)))
     return {ref: digest for ref, digest in pins.values()}, notices
-
-
-def _location(site: ImageSite) -> Location:
-    return Location(site.path, site.line, site.column, site.image)
 
 
 def _entries(path: Path) -> Iterable[tuple[str, Reference, str]]:

@@ -8,12 +8,12 @@ import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pinner.errors import Diagnostic, Location, PinnerError
+from pinner.errors import Diagnostic, PinnerError
 from pinner.manifests.scan import FileScan
-from pinner.manifests.sites import ImageSite, locations
+from pinner.manifests.sites import ImageSite
 from pinner.planning import Change, FilePlan, PinOptions, left_alone, needs_digest, plan_file
 from pinner.reference import MatchKey, Reference
-from pinner.registry.errors import failure_groups
+from pinner.registry.errors import placed_failures
 from pinner.tally import Tally
 
 # Digests for the references no digest file knows: (digests, failure messages), both by key.
@@ -82,21 +82,9 @@ def offline_lookup(
 def failure_messages(
     scans: Sequence[FileScan], failures: Mapping[MatchKey, str | PinnerError], options: PinOptions
 ) -> list[Diagnostic]:
-    """Each failed lookup once, with every place that uses the image (a host that could not be
-    reached once, with every image on it), in the text and as data."""
+    """Each failed lookup once, placed at every image that uses it (``placed_failures``)."""
     places = sites_by_key(scans, options)
-    ordered = dict(sorted(failures.items()))
-    return [
-        Diagnostic(
-            message,
-            tuple(
-                Location(site.path, site.line, site.column, site.image)
-                for key in keys
-                for site in places.get(key, [])
-            ),
-        )
-        for message, keys in failure_groups(ordered, lambda key: locations(places.get(key, [])))
-    ]
+    return placed_failures(dict(sorted(failures.items())), lambda key: places.get(key, []))
 
 
 def wanted_references(scans: Iterable[FileScan], options: PinOptions) -> dict[MatchKey, Reference]:

@@ -180,5 +180,5 @@ def _unspliceable(site: ImageSite) -> ManifestError:
     return ManifestError(
         f"{site.where}: cannot rewrite {site.image!r} exactly: "
         f"{site.problem}. Write it as a plain or quoted one-line string; the file was not changed.",
-        at=[Location(site.path, site.line, site.column, site.image)],
+        at=[site.location],
     )

@@ -88,7 +88,7 @@ class Finding(NamedTuple):
 
 
 def site_finding(rule: Rule, message: str, site: ImageSite) -> Finding:
-    return Finding(rule, message, Location(site.path, site.line, site.column, site.image))
+    return Finding(rule, message, site.location)
 
 
 def sarif_document(

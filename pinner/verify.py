@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from pinner.errors import Diagnostic, Location
+from pinner.errors import Diagnostic
 from pinner.manifests.scan import FileScan
 from pinner.manifests.sites import ImageSite
 from pinner.policy import is_exempt
 from pinner.reader import RegistryReader, TagState, check_no_default_platform, tag_state
 from pinner.reference import MatchKey, Reference
-from pinner.registry.errors import failure_groups
+from pinner.registry.errors import placed_failures
 from pinner.registry.platforms import parse_platform
 from pinner.registry.pool import run_bounded
 
@@ -172,22 +172,9 @@ def _lookup_jobs(
 def _registry_errors(
     failures: Mapping[LookupKey, Exception], failed_sites: Mapping[LookupKey, list[ImageSite]]
 ) -> list[Diagnostic]:
-    """One error per failed lookup, and one per host that could not be reached; each placed at
-    every image it speaks for."""
-    return [
-        Diagnostic(
-            message,
-            tuple(
-                Location(site.path, site.line, site.column, site.image)
-                for lookup in lookups
-                for site in failed_sites[lookup]
-            ),
-        )
-        for message, lookups in failure_groups(
-            {lookup: failures[lookup] for lookup in failed_sites},
-            lambda lookup: ", ".join(site.where for site in failed_sites[lookup]),
-        )
-    ]
+    """Each failed lookup once, placed at every image it speaks for (``placed_failures``)."""
+    failed = {lookup: failures[lookup] for lookup in failed_sites}
+    return placed_failures(failed, lambda lookup: failed_sites[lookup])
 
 
 def _judge(site: ImageSite, reference: Reference, exists: bool, state: TagState | None) -> PinCheck:

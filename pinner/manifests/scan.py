@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from pinner.errors import InvalidReferenceError, Location, ManifestError, PinnerError
+from pinner.errors import InvalidReferenceError, ManifestError, PinnerError
 from pinner.helm_shapes import SHAPES, BlockShape
 from pinner.kinds import Rule
 from pinner.manifests.charts import Chart, chart_of
@@ -222,7 +222,7 @@ def _found(site: ImageSite) -> FoundImage:
             None,
             ManifestError(
                 f"{site.where}: invalid image reference {site.image!r}: {exc}. Fix the image.",
-                at=[Location(site.path, site.line, site.column, site.image)],
+                at=[site.location],
             ),
         )
 

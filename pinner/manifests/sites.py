@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from pinner.errors import Location
 from pinner.manifests.aliases import AliasUse
 
 
@@ -75,6 +76,11 @@ class ImageSite(NamedTuple):
     def where(self) -> str:
         """``path:line:column``, as messages name the place."""
         return f"{self.path}:{self.line}:{self.column}"
+
+    @property
+    def location(self) -> Location:
+        """The place, as errors and reports carry it."""
+        return Location(self.path, self.line, self.column, self.image)
 
 
 class Found(NamedTuple):

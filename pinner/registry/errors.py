@@ -16,10 +16,10 @@ Messages never contain credentials or tokens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
 
-from pinner.errors import AuthError, RegistryError
+from pinner.errors import AuthError, Diagnostic, Location, RegistryError
 from pinner.untrusted import continued, one_line
 
 _E = TypeVar("_E", bound="ImageLookupError")
@@ -138,3 +138,28 @@ def failure_groups(
         ]
         messages.append(("\n".join([one_line(first.for_images(len(keys))), *uses]), keys))
     return messages
+
+
+class Place(Protocol):
+    """Where an image is used (an ``ImageSite`` is one)."""
+
+    @property
+    def where(self) -> str: ...
+
+    @property
+    def location(self) -> Location: ...
+
+
+def placed_failures(
+    failures: Mapping[K, object], places: Callable[[K], Sequence[Place]]
+) -> list[Diagnostic]:
+    """Each failed lookup once, with every place that uses the image (a host that could not be
+    reached once, with every image on it): in the message, and as the error's locations."""
+
+    def where(key: K) -> str:
+        return ", ".join(place.where for place in places(key))
+
+    return [
+        Diagnostic(message, tuple(place.location for key in keys for place in places(key)))
+        for message, keys in failure_groups(failures, where)
+    ]
