@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,18 @@ def test_root_leaves_a_read_only_file_alone(capsys: pytest.CaptureFixture[str]) 
     assert path.read_text() == POD.format("nginx:1.27")
 
 
+def holds_open(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has ``path`` open. Its descriptors come and go while it starts,
+    so one listed may be closed before it is read."""
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd) == str(path.resolve()):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def test_a_file_another_program_is_writing_is_left_alone(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -132,11 +145,9 @@ def test_a_file_another_program_is_writing_is_left_alone(
             stdin=subprocess.PIPE,
         )
     try:
-        while not any(
-            os.path.realpath(fd) == str(path.resolve())
-            for fd in Path(f"/proc/{holder.pid}/fd").iterdir()
-        ):
-            pass
+        deadline = time.monotonic() + 30
+        while not holds_open(holder.pid, path):
+            assert time.monotonic() < deadline, "the holder never opened the file"
         code, lines = pin(capsys, "pod.yaml")
     finally:
         assert holder.stdin is not None
