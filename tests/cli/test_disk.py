@@ -7,15 +7,12 @@ The writer's own cases are in tests/unit/manifests/test_ondisk.py; here they run
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import run_cli, without_summaries
-from tests.support.processes import run_module
+from tests.support.processes import holding_open, release, run_module
 
 A = "sha256:" + "a" * 64
 POD = (
@@ -122,37 +119,16 @@ def test_root_leaves_a_read_only_file_alone(capsys: pytest.CaptureFixture[str]) 
     assert path.read_text() == POD.format("nginx:1.27")
 
 
-def holds_open(pid: int, path: Path) -> bool:
-    """Whether process ``pid`` has ``path`` open. Its descriptors come and go while it starts,
-    so one listed may be closed before it is read."""
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            if os.readlink(fd) == str(path.resolve()):
-                return True
-        except OSError:
-            continue
-    return False
-
-
 def test_a_file_another_program_is_writing_is_left_alone(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = Path("pod.yaml")
     path.write_text(POD.format("nginx:1.27"))
-    with path.open("a"):  # an editor or a formatter still holding it: another open file
-        holder = subprocess.Popen(
-            [sys.executable, "-c", "import sys; f = open('pod.yaml', 'a'); sys.stdin.read()"],
-            stdin=subprocess.PIPE,
-        )
+    holder = holding_open(path)  # an editor or a formatter still holding it
     try:
-        deadline = time.monotonic() + 30
-        while not holds_open(holder.pid, path):
-            assert time.monotonic() < deadline, "the holder never opened the file"
         code, lines = pin(capsys, "pod.yaml")
     finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=10)
+        release(holder)
     assert (code, lines) == (
         2,
         [

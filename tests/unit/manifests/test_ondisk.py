@@ -10,9 +10,6 @@ import errno
 import fcntl
 import os
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from pinner.errors import UnsafeWriteError, WriteConflictError
 from pinner.manifests.ondisk import Identity
 from pinner.manifests.rewrite import PendingWrite, write_all_atomic, write_atomic
 from tests.support.interruptions import interrupt_rename
+from tests.support.processes import holding_open, release
 
 OLD = b"image: nginx:1.27\n"
 NEW = b"image: nginx@sha256:" + b"a" * 64 + b"\n"
@@ -211,19 +209,9 @@ def test_a_fifo_put_in_place_of_the_file_is_never_opened(tmp_path: Path) -> None
 def writer(tmp_path: Path) -> Iterator[Path]:
     """pod.yaml, held open for writing by another process until the test ends."""
     path = manifest(tmp_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; f = open(sys.argv[1], 'ab'); sys.stdin.read()", path],
-        stdin=subprocess.PIPE,
-    )
-    pid_fds = Path(f"/proc/{holder.pid}/fd")
-    for _ in range(500):  # until it has the file open
-        if any(os.path.realpath(fd) == str(path) for fd in pid_fds.iterdir()):
-            break
-        time.sleep(0.01)
+    holder = holding_open(path)
     yield path
-    assert holder.stdin is not None
-    holder.stdin.close()
-    holder.wait(timeout=10)
+    release(holder)
 
 
 @pytest.mark.parametrize("lease", [True, False], ids=["lease", "proc-fallback"])
