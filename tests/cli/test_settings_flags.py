@@ -51,7 +51,10 @@ def test_every_flag_value_is_a_field_of_given() -> None:
     assert set(SETTINGS_FLAGS.values()) == set(FLAG_VALUES)
 
 
-@pytest.mark.parametrize(("name", "command"), commands(), ids=[name for name, _ in commands()])
+COMMANDS = commands()
+
+
+@pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[name for name, _ in COMMANDS])
 def test_settings_flags_are_named_as_their_setting(name: str, command: Any) -> None:
     for parameter in command.params:
         for flag in parameter.opts:
